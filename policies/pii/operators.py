@@ -1,0 +1,86 @@
+"""What to do with each entity type: the operator table and its validation.
+
+Operators (Presidio's anonymizer names where they exist):
+
+    placeholder  reversible `<EMAIL_ADDRESS_1>`, restored in the answer
+    mask         irreversible, keeps the last 4 letters/digits of values with 8 or more
+    hash         irreversible, `<EMAIL_ADDRESS#3fa2c1d9e0>`: salted per request, so equal
+                 values match within a request and never across requests
+    block        refuse the request (PolicyBlocked names the entity TYPE, never the value)
+    keep         leave the value as it is (detected and counted, not changed)
+
+`resolve_operators` turns a policy's plain `Mapping[str, str]` into a complete, validated table.
+Keys are entity types, plus two group keys: `SECRET` (API_KEY, JWT, PRIVATE_KEY, PASSWORD) and
+`DEFAULT`/`*` (every type not named). A specific type beats its group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal, cast, get_args
+
+from policies.pii.recognizers import SECRET_TYPES
+
+Operator = Literal["placeholder", "mask", "hash", "block", "keep"]
+OPERATORS: frozenset[str] = frozenset(get_args(Operator))
+GROUPS: dict[str, frozenset[str]] = {"SECRET": SECRET_TYPES}
+DEFAULT_KEYS = frozenset({"DEFAULT", "*"})
+
+
+class OperatorTable(dict[str, Operator]):
+    """entity type → operator, with a fallback for types not listed."""
+
+    def __init__(self, table: Mapping[str, Operator], default: Operator) -> None:
+        super().__init__(table)
+        self.default: Operator = default
+
+    def __missing__(self, key: str) -> Operator:
+        return self.default
+
+
+def resolve_operators(
+    config: Mapping[str, str], *, default: Operator = "placeholder"
+) -> OperatorTable:
+    """Validate `config` (entity type or group → operator name) into an `OperatorTable`.
+
+    Raises ValueError naming the bad key or operator; unknown entity types are accepted (a
+    recognizer added later may produce them) as long as they are upper-case identifiers.
+    """
+    table: dict[str, Operator] = {}
+    fallback = default
+    specific: dict[str, Operator] = {}
+    for key, name in config.items():
+        if name not in OPERATORS:
+            raise ValueError(
+                f"unknown PII operator {name!r} for {key!r}; use one of {sorted(OPERATORS)}"
+            )
+        op = cast(Operator, name)
+        if key in DEFAULT_KEYS:
+            fallback = op
+        elif key in GROUPS:
+            for member in GROUPS[key]:
+                table.setdefault(member, op)
+        elif key.replace("_", "").isalnum() and key.isupper():
+            specific[key] = op
+        else:
+            raise ValueError(f"bad PII entity type {key!r}: expected e.g. EMAIL_ADDRESS")
+    table.update(specific)
+    return OperatorTable(table, fallback)
+
+
+def mask_value(value: str, keep_last: int = 4) -> str:
+    """Letters and digits replaced by '*', keeping the last `keep_last` when there are 8+.
+
+    Separators survive, so a card stays readable as a card: `**** **** **** 1111`.
+    """
+    alnum = sum(c.isalnum() for c in value)
+    keep = keep_last if alnum >= 8 else 0
+    out = []
+    seen = 0
+    for c in value:
+        if c.isalnum():
+            seen += 1
+            out.append(c if seen > alnum - keep else "*")
+        else:
+            out.append(c)
+    return "".join(out)

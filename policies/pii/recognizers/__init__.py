@@ -1,0 +1,59 @@
+"""The built-in recognizers and the entity types they produce.
+
+`build_recognizers(entities)` returns the fast (pattern + validator + context) recognizers that
+produce at least one of `entities` (all of them when None). PERSON here is only what
+context gives away; the model-based PERSON/LOCATION detector lives in `policies.pii.ner`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from policies.pii.recognizers.address import AddressRecognizer
+from policies.pii.recognizers.base import PatternRecognizer, Recognizer, ScanText
+from policies.pii.recognizers.contact import EMAIL, IPV4, IPV6, PhoneRecognizer
+from policies.pii.recognizers.dates import DateOfBirthRecognizer
+from policies.pii.recognizers.financial import CREDIT_CARD, IBAN
+from policies.pii.recognizers.national_ids import NATIONAL_IDS
+from policies.pii.recognizers.person import PersonContextRecognizer
+from policies.pii.recognizers.secrets import SECRET_TYPES, SECRETS
+
+
+def all_recognizers() -> list[Recognizer]:
+    """One instance of every fast recognizer, secrets first (they win ties by order only)."""
+    return [
+        *SECRETS,
+        EMAIL,
+        CREDIT_CARD,
+        IBAN,
+        *NATIONAL_IDS,
+        PhoneRecognizer(),
+        IPV4,
+        IPV6,
+        DateOfBirthRecognizer(),
+        AddressRecognizer(),
+        PersonContextRecognizer(),
+    ]
+
+
+PATTERN_TYPES: frozenset[str] = frozenset(t for r in all_recognizers() for t in r.entity_types)
+
+
+def build_recognizers(entities: Iterable[str] | None = None) -> list[Recognizer]:
+    """The fast recognizers producing any of `entities` (every one when `entities` is None)."""
+    recognizers = all_recognizers()
+    if entities is None:
+        return recognizers
+    wanted = frozenset(entities)
+    return [r for r in recognizers if r.entity_types & wanted]
+
+
+__all__ = [
+    "PATTERN_TYPES",
+    "SECRET_TYPES",
+    "PatternRecognizer",
+    "Recognizer",
+    "ScanText",
+    "all_recognizers",
+    "build_recognizers",
+]

@@ -1,0 +1,171 @@
+"""Street addresses by shape: "221B Baker Street, Apt 4", "Hauptstraße 5", "12 rue de Rivoli",
+"Springfield, IL 62704", "PO Box 123", plus unit lines ("Suite 203") next to them.
+
+Pieces are found separately and merged when only commas, spaces or a line break separate them,
+so a multi-line postal address becomes one STREET_ADDRESS span. A street line needs a house
+number *and* a street word; the common suffixes (Street, Ave, Road…) suffice alone, the rarer
+USPS ones (Shoals, Crossing…) need a unit, a city/state/ZIP line or an address word nearby.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from policies.pii.findings import Finding
+from policies.pii.recognizers.base import REFERENCE_WORDS, ScanText, words_regex
+
+_COMMON = (
+    "Street|St|Avenue|Ave|Av|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|"
+    "Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Square|Sq|Trail|Trl|Crescent|Cres|Close|"
+    "Alley|Aly|Plaza|Plz|Pike|Loop|Row|Mews|Walk|Way|Gardens|Grove|Expressway|Expy|Freeway|"
+    "Turnpike|Tpke|Causeway|Str"
+)
+_RARE = (
+    "Branch|Bridge|Brook|Brooks|Burg|Burgs|Bypass|Camp|Canyon|Cape|Center|Centers|Circles|Cliff|"
+    "Cliffs|Club|Common|Corner|Corners|Course|Courts|Cove|Coves|Creek|Crest|Crossing|Crossroad|"
+    "Curve|Dale|Dam|Divide|Drives|Estate|Estates|Extension|Extensions|Fall|Falls|Ferry|Field|"
+    "Fields|Flat|Flats|Ford|Fords|Forest|Forge|Forges|Fork|Forks|Fort|Garden|Gateway|Glen|Glens|"
+    "Green|Greens|Groves|Harbor|Harbors|Haven|Heights|Hill|Hills|Hollow|Inlet|Island|Islands|Isle|"
+    "Junction|Junctions|Key|Keys|Knoll|Knolls|Lake|Lakes|Land|Landing|Light|Lights|Loaf|Lock|"
+    "Locks|Lodge|Mall|Manor|Manors|Meadow|Meadows|Mill|Mills|Mission|Motorway|Mount|Mountain|"
+    "Mountains|Neck|Orchard|Oval|Overpass|Park|Parks|Parkways|Pass|Passage|Path|Pine|Pines|Plain|"
+    "Plains|Point|Points|Port|Ports|Prairie|Radial|Ramp|Ranch|Rapid|Rapids|Rest|Ridge|Ridges|"
+    "River|Roads|Route|Rue|Run|Shoal|Shoals|Shore|Shores|Skyway|Spring|Springs|Spur|Spurs|Squares|"
+    "Station|Stravenue|Stream|Streets|Summit|Throughway|Trace|Track|Trafficway|Tunnel|Underpass|"
+    "Union|Unions|Valley|Valleys|Via|Viaduct|View|Views|Village|Villages|Ville|Vista|Walks|Wall|"
+    "Ways|Well|Wells"
+)
+_NAME = r"(?:[A-Z][\w'’.-]*|[0-9]{1,3}(?:st|nd|rd|th))"
+_DIRECTION = r"(?:(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\.?\s+)?"
+_NUMBER = r"\d{1,6}(?:-\d{1,4})?[A-Za-z]?"
+_STREET_US = re.compile(
+    rf"(?<![\w.,/-]){_NUMBER}\s+{_DIRECTION}(?:{_NAME}\s+){{1,4}}"
+    rf"(?:(?P<common>{_COMMON})|(?P<rare>{_RARE}))\b\.?"
+)
+# Germanic/Nordic compounds: "Hauptstraße 5", "Simavikveien 231", "Keizersgracht 123-2".
+_STREET_COMPOUND = re.compile(
+    r"(?<![\w-])[A-ZÄÖÜÅØÆ][\wäöüßåøæ'-]*(?i:stra(?:ß|ss)e|str\.|weg|gasse|platz|allee|ring|"
+    r"damm|ufer|veien|vegen|vei|gata|gatan|gade|vej|vägen|laan|straat|plein|kade|gracht|steeg|"
+    r"singel|baan|dreef|dijk|boulevard|tie|katu)\s+\d{1,5}[a-zA-Z]?(?:[-/]\d{1,4})?\b"
+)
+# Romance prefix style: "12 rue de Rivoli", "Via Goffredo Mameli 149", "Calle de Alcalá 50".
+_STREET_PREFIX = re.compile(
+    r"(?i:(?<![\w-])(?:(?P<pre>\d{1,5}[a-z]?),?\s+)?"
+    r"(?:rue|via|viale|piazza|corso|calle|avenida|av\.|rua|carrer|paseo|largo|travessa|"
+    r"avinguda|boulevard|chemin|allée|place|impasse|quai|ulica|ul\.))"
+    r"\s+(?:(?i:de|del|della|delle|di|da|do|dos|das|des|du|la|le|les)\s+)?"
+    r"(?:[A-Za-zÀ-ÿ][\wÀ-ÿ'’.-]*\s+){0,3}[A-Za-zÀ-ÿ][\wÀ-ÿ'’.-]*"
+    r"(?:,?\s+(?P<post>\d{1,5}[a-z]?))?\b"
+)
+_UNIT = re.compile(
+    r"(?<![\w-])(?:Apt|Apartment|Suite|Ste|Unit|Flat|Room|Rm|Floor|Fl|Bldg|Building)\.?\s*"
+    r"#?\s?\d{1,5}[A-Za-z]?(?![\w-])|(?<![\w])#\d{1,5}[A-Za-z]?(?![\w-])"
+)
+_STATES = (
+    "AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|"
+    "NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC|PR|GU|VI|AS|MP"
+)
+_CITY_STATE_ZIP = re.compile(
+    rf"(?<![\w-])(?:[A-Z][\w'.-]*\s){{0,3}}[A-Z][\w'.-]*,\s(?:{_STATES})\s\d{{5}}(?:-\d{{4}})?(?!\w)"
+)
+_PO_BOX = re.compile(r"(?i:(?<![\w])P\.?\s?O\.?\s?Box|Post Office Box)\s+\d{1,8}(?![\w-])")
+_ADDRESS_WORDS = words_regex(
+    "address",
+    "live",
+    "lives",
+    "living",
+    "located",
+    "reside",
+    "resides",
+    "moved",
+    "ship",
+    "shipping",
+    "deliver",
+    "delivery",
+    "mail",
+    "send",
+    "visit",
+    "office",
+    "home",
+    "billing",
+)
+# Lines of a postal block that only count next to a street or unit piece (scores < 0.5):
+# "35 Kromwater 38", "Camiño Ancho 91" (name + number), "Gabon 66298" (place + postcode),
+# "El Tornadizo" (a short capitalised line).
+_NAME_NUMBER_LINE = re.compile(
+    r"(?m)(?<=^)[ \t>?]*(?:\d{1,5}\s+)?[A-ZÀ-Ý][\w'’.-]*(?:[ ][\w'’.-]+){0,3}"
+    r"[ ]\d{1,5}[a-z]?[ \t]*$"
+)
+_PLACE_POSTCODE = re.compile(r"(?m)[A-ZÀ-Ý][\w'’ .-]{1,40}[ ]\d{4,5}[ \t]*$")
+_PLACE_LINE = re.compile(r"(?m)(?<=^)[ \t>?]*[A-ZÀ-Ý][\w'’.-]*(?:[ ][A-ZÀ-Ý][\w'’.-]*){0,3}[ \t]*$")
+_Piece = tuple[int, int, float, bool]  # start, end, score, is a street line
+_JOIN_GAP = re.compile(r"[\s,>?]{0,6}")  # what may separate two pieces of one address
+
+
+def _trim(text: str, group: list[_Piece]) -> list[_Piece]:
+    """Drop leading whitespace/quote markers that the line patterns include."""
+    start, end, score, street = group[0]
+    while start < end and text[start] in " \t>?":
+        start += 1
+    return [(start, end, score, street), *group[1:]]
+
+
+class AddressRecognizer:
+    """Postal street addresses (see module docstring); entity type STREET_ADDRESS."""
+
+    entity_types = frozenset({"STREET_ADDRESS"})
+
+    def find(self, st: ScanText) -> Iterator[Finding]:
+        text = st.text
+        if not any(c.isdigit() for c in text):
+            return
+        pieces: list[_Piece] = []  # start, end, score, is_street
+        for m in _STREET_US.finditer(text):
+            pieces.append((m.start(), m.end(), 0.75 if m.group("common") else 0.45, True))
+        for m in _STREET_COMPOUND.finditer(text):
+            pieces.append((m.start(), m.end(), 0.7, True))
+        for m in _STREET_PREFIX.finditer(text):
+            if m.group("pre") or m.group("post"):
+                pieces.append((m.start(), m.end(), 0.65, True))
+        for m in _PO_BOX.finditer(text):
+            pieces.append((m.start(), m.end(), 0.8, True))
+        for m in _CITY_STATE_ZIP.finditer(text):
+            pieces.append((m.start(), m.end(), 0.7, False))
+        for m in _UNIT.finditer(text):
+            pieces.append((m.start(), m.end(), 0.45, False))
+        if "\n" in text and pieces:
+            for rx, weight in (
+                (_NAME_NUMBER_LINE, 0.4),
+                (_PLACE_POSTCODE, 0.3),
+                (_PLACE_LINE, 0.0),
+            ):
+                pieces.extend((m.start(), m.end(), weight, False) for m in rx.finditer(text))
+        if pieces:
+            yield from self._merge(st, pieces)
+
+    @staticmethod
+    def _merge(st: ScanText, pieces: list[_Piece]) -> Iterator[Finding]:
+        pieces.sort()
+        groups: list[list[_Piece]] = []
+        for piece in pieces:
+            if groups:
+                last_end = max(p[1] for p in groups[-1])
+                gap = st.text[last_end : piece[0]] if piece[0] >= last_end else ""
+                if piece[0] < last_end or _JOIN_GAP.fullmatch(gap):
+                    groups[-1].append(piece)
+                    continue
+            groups.append([piece])
+        for group in groups:
+            group = _trim(st.text, group)
+            start = group[0][0]
+            end = max(p[1] for p in group)
+            score = max(p[2] for p in group)
+            if score >= 0.4 and sum(p[2] > 0 for p in group) > 1:
+                score = min(1.0, score + 0.3)  # street + unit / city line: clearly an address
+            if _ADDRESS_WORDS.search(st.before(start)):
+                score = min(1.0, score + 0.3)
+            if REFERENCE_WORDS.search(st.before(start, 16)) and len(group) == 1:
+                continue
+            if score >= 0.5:
+                yield Finding("STREET_ADDRESS", start, end, score)

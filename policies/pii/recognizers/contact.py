@@ -1,0 +1,167 @@
+"""E-mail addresses, phone numbers and IP addresses.
+
+Phones: a regex finds phone-shaped digit groups; `phonenumbers` validates numbers written in
+international form (+CC / 00CC) and national ones for a short list of regions; context words
+("call", "mobile", …) admit numbers that are only *possible* (right length, phone-like grouping),
+and reference words ("order", "tracking", …) right before a candidate reject it. ISBNs, dates and
+dotted quads never count as phones.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator, Sequence
+
+import phonenumbers
+
+from policies.pii.findings import Finding
+from policies.pii.recognizers.base import (
+    REFERENCE_WORDS_LIST,
+    PatternRecognizer,
+    ScanText,
+    context_score,
+    words_regex,
+)
+from policies.pii.validators import isbn_ok
+
+_EMAIL = re.compile(
+    r"(?<![\w.%+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,63})@"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"
+)
+
+
+def _email(value: str, m: re.Match[str], st: ScanText) -> float | None:
+    local = value.split("@", 1)[0]
+    if ".." in local or local.endswith("."):
+        return None
+    return 0.95
+
+
+EMAIL = PatternRecognizer("EMAIL_ADDRESS", _EMAIL, _email, prefilter="@")
+
+# Optional +CC/00CC, optional (area), then digit groups joined by single separators, optional
+# extension. Groups keep it from swallowing prose; the validator decides.
+_PHONE = re.compile(
+    r"(?<![\w+/.:-])"
+    r"(?:(?:\+|00)\d{1,3}[ .-]?)?"
+    r"(?:\(\d{1,5}\)[ .-]?)?"
+    r"\d{1,12}(?:[ .-]\d{1,10}){0,5}"
+    r"(?:[ ]?(?:x|ext\.?|extension)[ ]?\d{1,6})?"
+    r"(?![\w/]|[.:-]\d)"
+)
+_EXT = re.compile(r"[ ]?(?:x|ext\.?|extension)[ ]?\d{1,6}$")
+_DATE_LIKE = re.compile(r"^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}\b|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$)")
+_SSN_SHAPE = re.compile(r"^\d{3}[- ]\d{2}[- ]\d{4}$")  # no phone plan groups digits 3-2-4
+_YEAR_RANGE = re.compile(r"^(?:19|20)\d\d ?[-.] ?(?:19|20)\d\d$")
+_DOTTED_QUAD = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
+_PHONE_WORDS = words_regex(
+    "phone",
+    "tel",
+    "telephone",
+    "mobile",
+    "cell",
+    "cellphone",
+    "call",
+    "calling",
+    "fax",
+    "contact",
+    "reach",
+    "whatsapp",
+    "sms",
+    "text",
+    "dial",
+    "ring",
+    "landline",
+    "hotline",
+    "number",
+    "no",
+    "ph",
+    "office",
+    "fax",
+    "home",
+    "work",
+    "answering",
+)
+_NOT_PHONE_WORDS = words_regex(
+    *REFERENCE_WORDS_LIST, "apt", "apartment", "suite", "unit", "room", "ssn", "social security"
+)
+NATIONAL_REGIONS: tuple[str, ...] = ("US", "GB", "DE", "FR", "IN")
+
+
+class PhoneRecognizer:
+    """Phone numbers, validated with `phonenumbers` (see module docstring)."""
+
+    entity_types = frozenset({"PHONE_NUMBER"})
+
+    def __init__(self, regions: Sequence[str] = NATIONAL_REGIONS) -> None:
+        self.regions = tuple(regions)
+
+    def find(self, st: ScanText) -> Iterator[Finding]:
+        for m in _PHONE.finditer(st.text):
+            start, end = m.span()
+            score = self._score(m.group(), st, start, end)
+            if score is not None:
+                yield Finding("PHONE_NUMBER", start, end, score)
+
+    def _score(self, cand: str, st: ScanText, start: int, end: int) -> float | None:
+        body = _EXT.sub("", cand)
+        digits = sum(c.isdigit() for c in body)
+        if not 7 <= digits <= 15:
+            return None
+        if _DATE_LIKE.match(body) or _DOTTED_QUAD.match(body) or _SSN_SHAPE.match(body):
+            return None
+        if _YEAR_RANGE.match(body):
+            return None
+        if isbn_ok(body):
+            return None
+        international = body.startswith(("+", "00"))
+        formatted = international or not body.isdigit()
+        valid = self._valid(body, international)
+        if valid:
+            base = 0.75 if formatted else 0.4
+        elif formatted and (body.count(" ") + body.count("-") + body.count(".") >= 1):
+            base = 0.3  # possible but unverified: needs context
+        else:
+            return None
+        score = context_score(
+            st, start, end, base, positive=_PHONE_WORDS, negative=_NOT_PHONE_WORDS, boost=0.3
+        )
+        return score
+
+    def _valid(self, body: str, international: bool) -> bool:
+        if international:
+            text = "+" + body[2:] if body.startswith("00") else body
+            return _is_valid(text, None)
+        return any(_is_valid(body, region) for region in self.regions)
+
+
+def _is_valid(text: str, region: str | None) -> bool:
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(phonenumbers.is_valid_number(number))
+
+
+_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]|\.\d)")
+_IPV6 = re.compile(
+    r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])"
+)
+_VERSION_WORDS = words_regex("version", "ver", "v", "release", "build", "firmware", "sdk", "oid")
+
+
+def _ip(value: str, m: re.Match[str], st: ScanText) -> float | None:
+    try:
+        addr = ipaddress.ip_address(value)
+    except ValueError:
+        return None
+    if addr.is_unspecified or addr.is_loopback:
+        return None  # 0.0.0.0, 127.0.0.1, ::1 identify nobody
+    if addr.version == 6 and value.count(":") < 3 and "::" not in value:
+        return None  # e.g. a clock time such as 12:30:45
+    return context_score(st, m.start(), m.end(), 0.8, negative=_VERSION_WORDS, negative_width=12)
+
+
+IPV4 = PatternRecognizer("IP_ADDRESS", _IPV4, _ip, prefilter=".")
+IPV6 = PatternRecognizer("IP_ADDRESS", _IPV6, _ip, prefilter=":")

@@ -1,0 +1,125 @@
+"""National identity numbers, each checked with python-stdnum.
+
+A number that is only digits (an NHS number, an Aadhaar number) is indistinguishable from an
+order number by shape alone, so such IDs need a context word near them even when their check
+digit is right; a dashed US SSN (area-group-serial rules) stands on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from stdnum.es import nif as es_nif
+from stdnum.gb import nhs as gb_nhs
+from stdnum.in_ import aadhaar as in_aadhaar
+from stdnum.in_ import pan as in_pan
+from stdnum.it import codicefiscale as it_cf
+from stdnum.pl import pesel as pl_pesel
+from stdnum.us import itin as us_itin
+from stdnum.us import ssn as us_ssn
+
+from policies.pii.recognizers.base import (
+    REFERENCE_WORDS,
+    PatternRecognizer,
+    ScanText,
+    context_score,
+    words_regex,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _IdSpec:
+    entity_type: str
+    pattern: str
+    is_valid: Callable[[str], bool]
+    context: tuple[str, ...]
+    base: float  # score without context; below the scanner's threshold means "needs context"
+
+
+_SSN_WORDS = ("ssn", "social security", "social", "security number", "ss#", "ss #", "ssns")
+_SPECS: tuple[_IdSpec, ...] = (
+    _IdSpec(
+        "US_SSN",
+        r"(?<![\w-])(?:\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4})(?![\w-])",
+        us_ssn.is_valid,
+        _SSN_WORDS,
+        0.85,
+    ),
+    _IdSpec("US_SSN", r"(?<![\w-])\d{9}(?![\w-])", us_ssn.is_valid, _SSN_WORDS, 0.3),
+    _IdSpec(
+        "US_ITIN",
+        r"(?<![\w-])9\d{2}[- ]?[5-9]\d[- ]?\d{4}(?![\w-])",
+        us_itin.is_valid,
+        ("itin", "taxpayer", "tax id", "tax identification"),
+        0.4,
+    ),
+    _IdSpec(
+        "UK_NHS",
+        r"(?<![\w-])\d{3}[ -]?\d{3}[ -]?\d{4}(?![\w-])",
+        gb_nhs.is_valid,
+        ("nhs", "nhs number", "health service", "patient"),
+        0.2,
+    ),
+    _IdSpec(
+        "IN_AADHAAR",
+        r"(?<![\w-])[2-9]\d{3}[ -]?\d{4}[ -]?\d{4}(?![\w-])",
+        in_aadhaar.is_valid,
+        ("aadhaar", "aadhar", "uidai", "uid"),
+        0.2,
+    ),
+    _IdSpec(
+        "IN_PAN",
+        r"(?<![\w-])[A-Z]{3}[ABCFGHLJPT][A-Z]\d{4}[A-Z](?![\w-])",
+        in_pan.is_valid,
+        ("pan", "permanent account", "income tax"),
+        0.4,
+    ),
+    _IdSpec(
+        "PL_PESEL",
+        r"(?<![\w-])\d{11}(?![\w-])",
+        pl_pesel.is_valid,
+        ("pesel",),
+        0.2,
+    ),
+    _IdSpec(
+        "ES_NIF",
+        r"(?<![\w-])(?:[XYZ]\d{7}|\d{8})-?[A-Z](?![\w-])",
+        es_nif.is_valid,
+        ("nif", "nie", "dni", "documento"),
+        0.6,
+    ),
+    _IdSpec(
+        "IT_FISCAL_CODE",
+        r"(?<![\w-])[A-Z]{6}\d{2}[A-EHLMPR-T]\d{2}[A-Z]\d{3}[A-Z](?![\w-])",
+        it_cf.is_valid,
+        ("codice fiscale", "fiscal code", "cf", "tax code"),
+        0.8,
+    ),
+)
+
+
+def _validator(spec: _IdSpec) -> Callable[[str, re.Match[str], ScanText], float | None]:
+    positive = words_regex(*spec.context)
+
+    def validate(value: str, m: re.Match[str], st: ScanText) -> float | None:
+        if not spec.is_valid(value):
+            return None
+        return context_score(
+            st,
+            m.start(),
+            m.end(),
+            spec.base,
+            positive=positive,
+            negative=REFERENCE_WORDS,
+            boost=0.5,
+        )
+
+    return validate
+
+
+NATIONAL_IDS: tuple[PatternRecognizer, ...] = tuple(
+    PatternRecognizer(spec.entity_type, re.compile(spec.pattern), _validator(spec))
+    for spec in _SPECS
+)

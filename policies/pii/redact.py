@@ -1,0 +1,180 @@
+"""Redaction of a request: apply each finding's operator, return the new request and its vault.
+
+    findings = scanner.scan_request(req, include_model=True)
+    redacted, vault = redact_request(req, findings, {"EMAIL_ADDRESS": "placeholder", ...})
+    answer = vault.restore_response(await backend.complete(redacted, model=...))
+
+`block` is checked first, over the whole request, so nothing is half-redacted when a request is
+refused. Tool-call arguments are JSON: the value behind a span is JSON-decoded before it goes
+into the vault, and replacements are JSON-escaped, so the arguments stay valid JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from policies.pii.findings import Finding, RequestFindings
+from policies.pii.operators import Operator, OperatorTable, mask_value, resolve_operators
+from policies.pii.segments import iter_segments, tool_arguments
+from policies.pii.vault import PLACEHOLDER_RE, Vault, json_escape
+from router.errors import PolicyBlocked
+from router.types import ChatRequest, Message
+
+log = logging.getLogger(__name__)
+
+_SegKey = tuple[int, str, int]  # message index, kind, index
+
+
+def blocked_types(findings: RequestFindings, operators: Mapping[str, str]) -> list[str]:
+    """The entity types in `findings` whose operator is `block` (sorted)."""
+    table = _table(operators)
+    return sorted(t for t in findings.types if table[t] == "block")
+
+
+def redact_request(
+    req: ChatRequest,
+    findings: RequestFindings,
+    operators: Mapping[str, str],
+    *,
+    vault: Vault | None = None,
+) -> tuple[ChatRequest, Vault]:
+    """A redacted copy of `req` and the vault that restores its placeholders.
+
+    `operators` maps entity types (or `SECRET`, `DEFAULT`) to operator names; see
+    `policies.pii.operators`. Raises PolicyBlocked (naming types only) when a found type's
+    operator is `block`, and ValueError when `findings` do not fit `req`'s texts.
+    """
+    table = _table(operators)
+    if blocked := blocked_types(findings, table):
+        raise PolicyBlocked(f"request blocked by PII policy: it contains {', '.join(blocked)}")
+    segments = {(s.message_index, s.kind, s.index): s.text for s in iter_segments(req)}
+    if vault is None:
+        taken = {m[0] for text in segments.values() for m in PLACEHOLDER_RE.finditer(text)}
+        vault = Vault(taken=taken)
+    new_texts: dict[_SegKey, str] = {}
+    for seg in sorted(findings.segments, key=lambda s: (s.message_index, s.kind != "tool_args")):
+        key = (seg.message_index, seg.kind, seg.index)
+        text = segments.get(key)
+        if text is None or any(f.end > len(text) for f in seg.findings):
+            raise ValueError(f"findings do not match the request at {key}")
+        is_json = seg.kind == "tool_args"
+        new = _redact_text(text, seg.findings, table, vault, is_json=is_json)
+        if is_json:
+            new = _keep_json_valid(text, new, seg.findings, table, vault)
+        new_texts[key] = new
+    if not new_texts:
+        return req, vault
+    messages = [_rebuild(i, m, new_texts) for i, m in enumerate(req.messages)]
+    log.debug("pii redacted: %s", vault.counts)  # counts only, never values
+    return req.model_copy(update={"messages": messages}), vault
+
+
+def _table(operators: Mapping[str, str]) -> OperatorTable:
+    return operators if isinstance(operators, OperatorTable) else resolve_operators(operators)
+
+
+def _replacement(op: Operator, entity_type: str, value: str, vault: Vault) -> str | None:
+    if op == "placeholder":
+        return vault.placeholder(entity_type, value)
+    if op == "hash":
+        return vault.hash_token(entity_type, value)
+    if op == "mask":
+        return mask_value(value)
+    return None  # keep (block was handled before)
+
+
+def _decode_json_fragment(raw: str) -> str:
+    """The string a JSON string-literal fragment stands for (`raw` itself if not decodable)."""
+    if "\\" not in raw:
+        return raw
+    try:
+        decoded = json.loads(f'"{raw}"')
+    except ValueError:
+        return raw
+    return decoded if isinstance(decoded, str) else raw
+
+
+def _redact_text(
+    text: str,
+    findings: tuple[Finding, ...],
+    table: OperatorTable,
+    vault: Vault,
+    *,
+    is_json: bool,
+) -> str:
+    parts: list[str] = []
+    pos = 0
+    for f in sorted(findings, key=lambda f: f.start):
+        if f.start < pos:
+            continue  # overlapping findings: the first one wins
+        raw = text[f.start : f.end]
+        value = _decode_json_fragment(raw) if is_json else raw
+        repl = _replacement(table[f.entity_type], f.entity_type, value, vault)
+        if repl is None:
+            continue
+        parts.append(text[pos : f.start])
+        parts.append(json_escape(repl) if is_json else repl)
+        pos = f.end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def _keep_json_valid(
+    original: str, redacted: str, findings: tuple[Finding, ...], table: OperatorTable, vault: Vault
+) -> str:
+    """If span replacement broke valid JSON (a span crossed a quote), redact the decoded
+    string leaves instead and re-serialise."""
+    try:
+        json.loads(redacted)
+        return redacted
+    except ValueError:
+        pass
+    try:
+        data = json.loads(original)
+    except ValueError:
+        return redacted  # it was not JSON to begin with (e.g. a truncated stream)
+    pairs: list[tuple[str, str]] = []
+    for f in findings:
+        value = _decode_json_fragment(original[f.start : f.end]).strip('"')
+        repl = _replacement(table[f.entity_type], f.entity_type, value, vault)
+        if value and repl is not None:
+            pairs.append((value, repl))
+    pairs.sort(key=lambda p: -len(p[0]))
+    return json.dumps(_replace_leaves(data, pairs), ensure_ascii=False)
+
+
+def _replace_leaves(data: Any, pairs: list[tuple[str, str]]) -> Any:
+    if isinstance(data, str):
+        for value, repl in pairs:
+            data = data.replace(value, repl)
+        return data
+    if isinstance(data, list):
+        return [_replace_leaves(x, pairs) for x in data]
+    if isinstance(data, dict):
+        return {k: _replace_leaves(v, pairs) for k, v in data.items()}
+    return data
+
+
+def _rebuild(i: int, msg: Message, new_texts: Mapping[_SegKey, str]) -> Message:
+    update: dict[str, Any] = {}
+    if (i, "content", 0) in new_texts:
+        update["content"] = new_texts[(i, "content", 0)]
+    elif isinstance(msg.content, list) and any(k[0] == i and k[1] == "part" for k in new_texts):
+        update["content"] = [
+            {**part, "text": new_texts[(i, "part", j)]} if (i, "part", j) in new_texts else part
+            for j, part in enumerate(msg.content)
+        ]
+    if msg.tool_calls and any(k[0] == i and k[1] == "tool_args" for k in new_texts):
+        calls = []
+        for j, call in enumerate(msg.tool_calls):
+            if (i, "tool_args", j) in new_texts and tool_arguments(call) is not None:
+                call = {
+                    **call,
+                    "function": {**call["function"], "arguments": new_texts[(i, "tool_args", j)]},
+                }
+            calls.append(call)
+        update["tool_calls"] = calls
+    return msg.model_copy(update=update) if update else msg

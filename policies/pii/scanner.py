@@ -1,0 +1,125 @@
+"""`PiiScanner`: the one object the pipeline builds at start-up and calls per request.
+
+    scanner = PiiScanner()            # fast recognizers compiled; NER not loaded yet
+    scanner.load()                    # optional: load the NER model now instead of on first use
+    findings = scanner.scan_request(req, include_model=decision_may_go_to_cloud)
+
+`scan` (patterns + validators + context) is cheap and always run; `scan_model` (spaCy NER for
+PERSON/LOCATION) is the expensive part, run only when `include_model` is true. The scanner holds
+no per-request state, so one instance serves all requests from any thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+
+from policies.pii.findings import Finding, RequestFindings, SegmentFindings, resolve_overlaps
+from policies.pii.ner import DEFAULT_MODEL, DEFAULT_MODEL_TYPES, MODEL_TYPES, SpacyNer
+from policies.pii.recognizers import PATTERN_TYPES, ScanText, build_recognizers
+from policies.pii.segments import Segment, iter_segments
+from router.types import ChatRequest
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MIN_SCORE = 0.5
+SUPPORTED_TYPES = PATTERN_TYPES | MODEL_TYPES
+
+
+class PiiScanner:
+    """Detects PII in texts and requests; see the module docstring.
+
+    `entities` limits detection to those types (default: every pattern type plus PERSON and
+    LOCATION); `use_model=False` never loads or runs the NER model. Findings scoring below
+    `min_score` are dropped (context-dependent candidates start below it).
+    """
+
+    def __init__(
+        self,
+        entities: Iterable[str] | None = None,
+        *,
+        use_model: bool = True,
+        model: str = DEFAULT_MODEL,
+        min_score: float = DEFAULT_MIN_SCORE,
+    ) -> None:
+        wanted = frozenset(entities) if entities is not None else None
+        if wanted is not None and (unknown := wanted - SUPPORTED_TYPES):
+            raise ValueError(f"unknown PII entity types: {sorted(unknown)}")
+        self.entities: frozenset[str] = (
+            wanted if wanted is not None else PATTERN_TYPES | DEFAULT_MODEL_TYPES
+        )
+        self.min_score = min_score
+        self._recognizers = build_recognizers(self.entities)
+        model_types = self.entities & MODEL_TYPES
+        self._ner = SpacyNer(model, model_types) if use_model and model_types else None
+
+    @property
+    def model_enabled(self) -> bool:
+        """True when this scanner was asked to use the model (it may still be missing)."""
+        return self._ner is not None
+
+    @property
+    def model_loaded(self) -> bool:
+        """True once the NER model is loaded and `scan_model` finds names and places."""
+        return self._ner is not None and self._ner.loaded
+
+    def load(self) -> bool:
+        """Load the NER model now (start-up) rather than on the first `scan_model`."""
+        return self._ner.load() if self._ner is not None else False
+
+    def scan(self, text: str) -> list[Finding]:
+        """The fast part: pattern, validator and context recognizers. Non-overlapping, sorted."""
+        if not text:
+            return []
+        st = ScanText(text)
+        found = [
+            f
+            for r in self._recognizers
+            for f in r.find(st)
+            if f.score >= self.min_score and f.entity_type in self.entities
+        ]
+        return resolve_overlaps(found)
+
+    def scan_model(self, text: str) -> list[Finding]:
+        """The model part only (PERSON, LOCATION): empty when the model is off or missing."""
+        if self._ner is None or not text:
+            return []
+        return self._ner.find(text)
+
+    def scan_text(self, text: str, *, include_model: bool) -> list[Finding]:
+        """Both parts merged; where they overlap, the pattern finding (validated) wins."""
+        found = self.scan(text)
+        if include_model:
+            model = [
+                m
+                for m in self.scan_model(text)
+                if all(m.end <= f.start or m.start >= f.end for f in found)
+            ]
+            found = resolve_overlaps([*found, *model])
+        return found
+
+    def scan_request(self, req: ChatRequest, *, include_model: bool) -> RequestFindings:
+        """Scan every message's text (string or text parts) and assistant tool-call arguments."""
+        segments: list[SegmentFindings] = []
+        for seg in iter_segments(req):
+            found = self.scan_text(
+                seg.text, include_model=include_model and self._model_wanted(seg)
+            )
+            if found:
+                segments.append(
+                    SegmentFindings(seg.message_index, seg.kind, seg.index, tuple(found))
+                )
+        result = RequestFindings(tuple(segments), model_checked=include_model and self.model_loaded)
+        if result:
+            log.debug("pii scan: %s", result.counts)  # types and counts only, never values
+        return result
+
+    @staticmethod
+    def _model_wanted(seg: Segment) -> bool:
+        # JSON tool arguments are structured data the NER model was not trained on.
+        return seg.kind != "tool_args"
+
+
+def iter_texts(req: ChatRequest) -> Iterator[str]:
+    """Every text the scanner looks at in `req`, in order (for tests and benchmarks)."""
+    return (seg.text for seg in iter_segments(req))
