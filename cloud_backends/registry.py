@@ -1,0 +1,21 @@
+"""Cloud backends by name. litellm covers every provider; the factory is the only entry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from router.policy import ModelTarget
+from router.protocols import Backend
+
+
+def _litellm(spec: ModelTarget) -> Backend:
+    from cloud_backends.litellm_backend import LiteLLMBackend  # litellm is heavy: import on use
+
+    return LiteLLMBackend(
+        api_base=spec.api_base, api_key_env=spec.api_key_env, timeout_s=spec.timeout_s
+    )
+
+
+CloudFactory = Callable[[ModelTarget], Backend]
+
+CLOUD_BACKENDS: dict[str, CloudFactory] = {"litellm": _litellm}

@@ -1,0 +1,1 @@
+"""hybrid-gateway: the OpenAI-compatible HTTP gateway, its pipeline, ledger and CLI."""

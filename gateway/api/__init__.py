@@ -1,0 +1,1 @@
+"""HTTP routes. Each module builds an `APIRouter`; `gateway.app` mounts them."""

@@ -1,0 +1,46 @@
+"""`create_app(settings)`: the FastAPI application. Importing this module builds nothing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from gateway.errors import install_error_handlers
+from gateway.settings import Settings
+from router.protocols import Classifier, Ledger
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    classifier: Classifier | None = None,
+    ledger: Ledger | None = None,
+) -> FastAPI:
+    """Build the app. Services start in the lifespan; `classifier`/`ledger` override settings."""
+    from gateway.api import chat, health, models
+    from gateway.services import build_services
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = await build_services(
+            settings or Settings(), classifier=classifier, ledger=ledger
+        )
+        app.state.services = services
+        try:
+            yield
+        finally:
+            await services.aclose()
+
+    app = FastAPI(
+        title="hybrid-gateway",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    for module in (chat, models, health):
+        app.include_router(module.router)
+    return app

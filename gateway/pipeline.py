@@ -1,0 +1,287 @@
+"""The one orchestrator: policy → PII scan → classify → decide → redact → dispatch → restore → record.
+
+Everything here is sequencing and bookkeeping; the routing choice itself is `router.decide()`.
+A backend that fails before its first byte (connect error, 5xx, timeout) is replaced by the
+decision's next fallback; after the first byte the answer is committed to that backend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from gateway.accounting import Accountant
+from gateway.auth import Caller
+from gateway.backends import BackendPool
+from gateway.privacy import Privacy, Protection
+from policies.loader import LoadedPolicy
+from policies.store import PolicyStore
+from router.decision import Features, RouteDecision, Target, decide
+from router.errors import BackendError, BackendUnavailable, GatewayError, PolicyBlocked
+from router.protocols import Classifier, Ledger, LedgerEntry
+from router.text import estimate_tokens, scoring_text
+from router.types import ChatChunk, ChatRequest, ChatResponse, Usage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Route:
+    """What served a request; becomes the `x-route-*` headers and part of the ledger entry."""
+
+    request_id: str
+    decision: RouteDecision
+    policy_version: str
+    target: Target | None = None
+    fallback_used: bool = False
+
+
+@dataclass(slots=True)
+class _Plan:
+    policy: LoadedPolicy
+    features: Features
+    decision: RouteDecision
+    protection: Protection
+    started: float
+
+
+@dataclass(slots=True)
+class Streamed:
+    route: Route
+    chunks: AsyncIterator[ChatChunk]
+
+
+@dataclass(slots=True)
+class _Tally:
+    """Running totals of a stream, for the usage chunk and the ledger."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    ttft_ms: float | None = None
+    usage_seen: bool = False
+    extra: list[str] = field(default_factory=list)
+
+
+class Pipeline:
+    def __init__(
+        self,
+        *,
+        policies: PolicyStore,
+        classifier: Classifier,
+        privacy: Privacy,
+        backends: BackendPool,
+        ledger: Ledger,
+        accountant: Accountant,
+    ) -> None:
+        self._policies = policies
+        self._classifier = classifier
+        self._privacy = privacy
+        self._backends = backends
+        self._ledger = ledger
+        self._accountant = accountant
+
+    async def explain(self, req: ChatRequest, caller: Caller) -> tuple[Features, RouteDecision]:
+        """Steps 1–4 only: what would happen to `req`, without calling any backend."""
+        plan = await self._plan(req, caller)
+        return plan.features, plan.decision
+
+    async def complete(self, req: ChatRequest, caller: Caller, request_id: str) -> tuple[
+        ChatResponse, Route
+    ]:
+        plan = await self._plan(req, caller)
+        route = Route(request_id, plan.decision, plan.policy.version)
+        try:
+            self._refuse_if_blocked(plan)
+            response = await self._dispatch(plan, route, req)
+        except GatewayError as exc:
+            await self._record_failure(plan, route, caller, exc)
+            raise
+        response = plan.protection.restore_response(response)
+        ttft = (time.perf_counter() - plan.started) * 1000
+        await self._record(plan, route, caller, response.usage, ttft_ms=ttft)
+        return response, route
+
+    async def stream(self, req: ChatRequest, caller: Caller, request_id: str) -> Streamed:
+        """Start the stream (falling back until some backend yields a first chunk)."""
+        plan = await self._plan(req, caller)
+        route = Route(request_id, plan.decision, plan.policy.version)
+        try:
+            self._refuse_if_blocked(plan)
+            first, rest = await self._open_stream(plan, route, req)
+        except GatewayError as exc:
+            await self._record_failure(plan, route, caller, exc)
+            raise
+        return Streamed(route, self._relay(plan, route, caller, req, first, rest))
+
+    async def _plan(self, req: ChatRequest, caller: Caller) -> _Plan:
+        started = time.perf_counter()
+        policy = self._policies.current
+        text = scoring_text(req)
+        fast = self._privacy.scan(req, policy.document, include_model=False)
+        scores = await asyncio.to_thread(self._classifier.score, text)
+        features = Features(
+            difficulty=float(scores.get("difficulty", 0.0)),
+            sensitivity=float(scores.get("sensitivity", 0.0)),
+            pii_types=fast.types,
+            prompt_tokens=estimate_tokens("".join(m.text() for m in req.messages)),
+            tenant=caller.tenant,
+            app=caller.app,
+            requested_model=req.model,
+            needs_cloud_features=bool(req.tools) or any(m.has_non_text_parts() for m in req.messages),
+        )
+        decision = decide(features, policy.document)
+        if self._privacy.wants_model_scan(decision, policy.document):
+            # Names and addresses cost a model call: paid only when the cloud is possible.
+            full = self._privacy.scan(req, policy.document, include_model=True)
+            if full.types != features.pii_types:
+                features = replace(features, pii_types=full.types)
+                decision = decide(features, policy.document)
+            fast = full
+        protection = self._privacy.protect(req, fast, decision, policy.document)
+        return _Plan(policy, features, decision, protection, started)
+
+    @staticmethod
+    def _refuse_if_blocked(plan: _Plan) -> None:
+        if plan.decision.blocked:
+            raise PolicyBlocked(plan.decision.message or "This request is blocked by policy.")
+
+    async def _dispatch(self, plan: _Plan, route: Route, req: ChatRequest) -> ChatResponse:
+        last: BackendError | None = None
+        for index, target in enumerate(plan.decision.candidates()):
+            outgoing = plan.protection.outgoing(target)
+            try:
+                response = await self._backends.get(target.alias).complete(
+                    outgoing, model=target.model
+                )
+            except BackendError as exc:
+                log.warning("backend %s failed: %s", target.alias, exc.code)
+                last = exc
+                continue
+            route.target, route.fallback_used = target, index > 0
+            return response
+        raise last or BackendUnavailable("No backend is available for this request.")
+
+    async def _open_stream(
+        self, plan: _Plan, route: Route, req: ChatRequest
+    ) -> tuple[ChatChunk | None, AsyncIterator[ChatChunk]]:
+        last: BackendError | None = None
+        for index, target in enumerate(plan.decision.candidates()):
+            outgoing = plan.protection.outgoing(target)
+            chunks = aiter(self._backends.get(target.alias).stream(outgoing, model=target.model))
+            try:
+                first: ChatChunk | None = await anext(chunks)
+            except StopAsyncIteration:
+                first = None
+            except BackendError as exc:
+                log.warning("backend %s failed: %s", target.alias, exc.code)
+                last = exc
+                continue
+            route.target, route.fallback_used = target, index > 0
+            return first, chunks
+        raise last or BackendUnavailable("No backend is available for this request.")
+
+    async def _relay(
+        self,
+        plan: _Plan,
+        route: Route,
+        caller: Caller,
+        req: ChatRequest,
+        first: ChatChunk | None,
+        rest: AsyncIterator[ChatChunk],
+    ) -> AsyncIterator[ChatChunk]:
+        """Forward chunks with PII restored; emit usage if asked; record when the stream ends."""
+        tally = _Tally()
+        restorer = plan.protection.stream_restorer()
+        status, error = 200, None
+        try:
+            pending = [first] if first is not None else []
+            while True:
+                chunk = pending.pop() if pending else await anext(rest, None)
+                if chunk is None:
+                    break
+                if tally.ttft_ms is None:
+                    tally.ttft_ms = (time.perf_counter() - plan.started) * 1000
+                if chunk.usage is not None:
+                    tally.usage_seen = True
+                    tally.prompt_tokens = chunk.usage.prompt_tokens
+                    tally.completion_tokens = chunk.usage.completion_tokens
+                    if not chunk.choices:
+                        continue  # re-emitted below, after any held-back text
+                    chunk = chunk.model_copy(update={"usage": None})
+                for out in restorer.feed(chunk):
+                    yield out
+            for out in restorer.flush():
+                yield out
+            if req.wants_usage_chunk():
+                yield self._usage_chunk(route, req, tally)
+        except GatewayError as exc:
+            status, error = exc.status, exc.code
+            raise
+        except asyncio.CancelledError:
+            status, error = 499, "client_closed_request"
+            raise
+        finally:
+            usage = self._final_usage(req, tally)
+            await self._record(plan, route, caller, usage, ttft_ms=tally.ttft_ms,
+                               status=status, error_code=error)
+
+    def _usage_chunk(self, route: Route, req: ChatRequest, tally: _Tally) -> ChatChunk:
+        model = route.target.model if route.target else req.model
+        return ChatChunk(id=f"chatcmpl-{route.request_id}", model=model,
+                         usage=self._final_usage(req, tally))
+
+    @staticmethod
+    def _final_usage(req: ChatRequest, tally: _Tally) -> Usage:
+        if tally.usage_seen:
+            return Usage.of(tally.prompt_tokens, tally.completion_tokens)
+        prompt = estimate_tokens("".join(m.text() for m in req.messages))
+        return Usage.of(prompt, tally.completion_tokens)
+
+    async def _record(
+        self,
+        plan: _Plan,
+        route: Route,
+        caller: Caller,
+        usage: Usage,
+        *,
+        ttft_ms: float | None,
+        status: int = 200,
+        error_code: str | None = None,
+    ) -> None:
+        target = route.target
+        prices = self._accountant.price(plan.policy.document, target, usage)
+        entry = LedgerEntry(
+            request_id=route.request_id,
+            timestamp=datetime.now(UTC),
+            tenant=caller.tenant,
+            app=caller.app,
+            policy_version=plan.policy.version,
+            rule=plan.decision.rule,
+            tier=target.tier if target else None,
+            backend=target.backend if target else None,
+            model=target.alias if target else None,
+            status=status,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            cost_usd=prices.cost,
+            counterfactual_cost_usd=prices.counterfactual,
+            latency_ms=(time.perf_counter() - plan.started) * 1000,
+            ttft_ms=ttft_ms,
+            fallback_used=route.fallback_used,
+            pii_counts=plan.protection.counts,
+            error_code=error_code,
+        )
+        try:
+            await self._ledger.record(entry)
+        except Exception:  # the answer was given; a ledger outage must not turn it into an error
+            log.exception("ledger write failed for request %s", route.request_id)
+
+    async def _record_failure(
+        self, plan: _Plan, route: Route, caller: Caller, exc: GatewayError
+    ) -> None:
+        await self._record(plan, route, caller, Usage(), ttft_ms=None, status=exc.status,
+                           error_code=exc.code)

@@ -1,0 +1,94 @@
+"""The objects one gateway process runs on, built in `create_app`'s lifespan and torn down after."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from gateway.accounting import Accountant
+from gateway.backends import BackendPool
+from gateway.ledger.factory import build_ledger
+from gateway.pipeline import Pipeline
+from gateway.privacy import Privacy
+from gateway.settings import Settings
+from local_backends.registry import LocalDefaults
+from policies.loader import LoadedPolicy, default_policy_path
+from policies.store import PolicyStore
+from router.protocols import Classifier, Ledger
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    policies: PolicyStore
+    backends: BackendPool
+    ledger: Ledger
+    pipeline: Pipeline
+    background: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def aclose(self) -> None:
+        for task in self.background:
+            task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
+        await self.backends.aclose()
+        await self.ledger.aclose()
+
+
+def build_classifier(settings: Settings) -> Classifier:
+    if settings.classifier == "fake":
+        from router.fakes import FakeClassifier
+
+        return FakeClassifier(settings.fake_difficulty, settings.fake_sensitivity)
+    from router.classifier import OnnxClassifier
+
+    return OnnxClassifier(
+        settings.classifier_model_path, intra_op_threads=settings.classifier_threads
+    )
+
+
+async def build_services(
+    settings: Settings,
+    *,
+    classifier: Classifier | None = None,
+    ledger: Ledger | None = None,
+) -> Services:
+    """Everything a request needs. A bad policy file raises here, so the process will not start."""
+    policies = PolicyStore(settings.policy_file or default_policy_path())
+    backends = BackendPool(
+        LocalDefaults(
+            model_path=settings.local_model_path,
+            threads=settings.local_threads,
+            n_ctx=settings.local_context,
+            max_queue=settings.local_max_queue,
+            max_tokens=settings.local_max_tokens,
+        )
+    )
+    backends.configure(policies.current.document.models)
+
+    def reconfigure(loaded: LoadedPolicy) -> None:
+        backends.configure(loaded.document.models)
+
+    policies.subscribe(reconfigure)
+    ledger = ledger or await build_ledger(settings)
+    pipeline = Pipeline(
+        policies=policies,
+        classifier=classifier or await asyncio.to_thread(build_classifier, settings),
+        privacy=Privacy(),
+        backends=backends,
+        ledger=ledger,
+        accountant=Accountant(),
+    )
+    services = Services(settings, policies, backends, ledger, pipeline)
+    if settings.load_local_on_start:
+        services.background.append(asyncio.create_task(_load_local(backends)))
+    return services
+
+
+async def _load_local(backends: BackendPool) -> None:
+    try:
+        await backends.start_local()
+    except Exception:
+        log.exception("loading the local model failed; /readyz will report it")

@@ -1,0 +1,100 @@
+"""Process settings: environment variables `HYBRIDGW_*`, an optional `.env`, an optional YAML file.
+
+Precedence, highest first: constructor arguments, environment, `.env`, the YAML file named by
+`HYBRIDGW_CONFIG_FILE`, defaults. Routing lives in the policy file, not here: settings say *how*
+the process runs (ports, threads, stores), the policy says *where* requests go.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+
+class Settings(BaseSettings):
+    """Every setting the gateway reads. The README's configuration table documents each one."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HYBRIDGW_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    host: str = Field(default="127.0.0.1", description="Address to listen on.")
+    port: int = Field(default=8080, ge=1, le=65535, description="Port to listen on.")
+    workers: int = Field(default=1, ge=1, description="uvicorn worker processes.")
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    config_file: Path | None = Field(default=None, description="Optional YAML file of settings.")
+
+    policy_file: Path | None = Field(
+        default=None, description="Routing policy YAML (default: the embedded default policy)."
+    )
+    policy_watch: bool = Field(default=True, description="Reload the policy when the file changes.")
+
+    local_model_path: Path | None = Field(
+        default=None, description="GGUF for the llamacpp backend (default: SmolLM2-135M-Instruct)."
+    )
+    local_threads: int = Field(default=2, ge=1, description="llama.cpp threads.")
+    local_context: int = Field(default=4096, ge=256, description="llama.cpp context window.")
+    local_max_queue: int = Field(
+        default=8, ge=0, description="Local requests allowed to wait; beyond it, 429."
+    )
+    local_max_tokens: int = Field(
+        default=512, ge=1, description="Completion cap for local answers when a client sets none."
+    )
+    load_local_on_start: bool = Field(
+        default=True, description="Load the local model at start-up (readyz waits for it)."
+    )
+
+    classifier: Literal["onnx", "fake"] = Field(
+        default="onnx", description="onnx: the shipped model; fake: fixed scores (tests, demos)."
+    )
+    classifier_model_path: Path | None = Field(
+        default=None, description="ONNX classifier file (default: the shipped model)."
+    )
+    classifier_threads: int = Field(default=1, ge=1, description="onnxruntime intra-op threads.")
+    fake_difficulty: float = Field(default=0.0, ge=0, le=1)
+    fake_sensitivity: float = Field(default=0.0, ge=0, le=1)
+
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest request body accepted; beyond it, 413."
+    )
+    max_prompt_chars: int = Field(
+        default=200_000, ge=1, description="Largest total message text accepted; beyond it, 400."
+    )
+    request_timeout_s: float = Field(
+        default=120.0, gt=0, description="Upper bound on one request end to end."
+    )
+
+    database_url: str | None = Field(
+        default=None,
+        description="Ledger store: postgresql://… or sqlite:///path (default: in-memory).",
+    )
+    redis_url: str | None = Field(default=None, description="Redis for shared state (scale-out).")
+    admin_key: SecretStr | None = Field(default=None, description="Key for /admin endpoints.")
+    finance_key: SecretStr | None = Field(
+        default=None, description="Key for reports and the dashboard."
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
+        config_file = os.environ.get("HYBRIDGW_CONFIG_FILE")
+        if config_file:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config_file))
+        sources.append(file_secret_settings)
+        return tuple(sources)

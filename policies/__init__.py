@@ -1,0 +1,1 @@
+"""Policy layer: the YAML policy schema and loader, hot reload, PII detection and redaction."""

@@ -1,0 +1,188 @@
+"""`decide()`: the pure routing rule. No I/O, no clock, no logging; a table of cases tests it.
+
+Order, fixed by design (a golden test pins it):
+
+1. ``protect`` rules (sensitivity, PII, tenant): the first match wins and nothing overrides it;
+2. a pinned model alias (``model`` is not ``auto``), if the policy allows pinning;
+3. ``route`` rules (difficulty, size, app …), first match wins;
+4. the policy's ``default``.
+
+A soft budget then turns a cloud choice from steps 2–4 into the local model. Whenever configured PII
+was found, any cloud hop of the decision (target or fallback) is redacted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from router.errors import ModelNotFound
+from router.policy import CLOUD_ACTIONS, Action, Condition, RoutingPolicy
+from router.types import Tier
+
+AUTO_MODEL = "auto"
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """What the router knows about one request. Built by the pipeline; never holds raw text."""
+
+    difficulty: float = 0.0
+    sensitivity: float = 0.0
+    pii_types: frozenset[str] = frozenset()
+    prompt_tokens: int = 0
+    tenant: str = "default"
+    app: str = "default"
+    requested_model: str = AUTO_MODEL
+    needs_cloud_features: bool = False
+    over_soft_budget: bool = False
+
+    def scores(self) -> dict[str, float]:
+        return {"difficulty": self.difficulty, "sensitivity": self.sensitivity}
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A concrete place to run the request: a model alias and its backend."""
+
+    alias: str
+    tier: Tier
+    backend: str
+    model: str
+
+
+@dataclass(frozen=True, slots=True)
+class RouteDecision:
+    """Where a request goes and why. `explain` prints exactly this."""
+
+    action: Action
+    rule: str
+    reason: str
+    target: Target | None
+    fallbacks: tuple[Target, ...] = ()
+    redact: bool = False
+    scores: Mapping[str, float] = field(default_factory=dict)
+    message: str | None = None
+
+    @property
+    def blocked(self) -> bool:
+        return self.action == "block"
+
+    def candidates(self) -> tuple[Target, ...]:
+        """The target, then the fallbacks, in the order the pipeline tries them."""
+        return ((self.target,) if self.target else ()) + self.fallbacks
+
+
+def decide(features: Features, policy: RoutingPolicy) -> RouteDecision:
+    """Apply `policy` to `features`. Raises `ModelNotFound` for an unknown pinned alias."""
+    if features.requested_model != AUTO_MODEL and features.requested_model not in policy.models:
+        raise ModelNotFound(
+            f"The model '{features.requested_model}' does not exist", param="model"
+        )
+    for rule in policy.protect:
+        if matches(rule.when, features):
+            return _decision(policy, features, rule.action, rule.name, rule.target,
+                             rule.fallbacks, _why(rule.when, features), rule.message)
+    decision = _cost_decision(features, policy)
+    if features.over_soft_budget and decision.action in CLOUD_ACTIONS:
+        local = policy.soft_budget_target or _first_local_alias(policy)
+        if local is not None:
+            return _decision(policy, features, "local", "budget:soft-limit", local, [],
+                             "the tenant or app is over its soft budget", None)
+    return decision
+
+
+def _cost_decision(features: Features, policy: RoutingPolicy) -> RouteDecision:
+    if features.requested_model != AUTO_MODEL and policy.allow_pinning:
+        alias = features.requested_model
+        tier = policy.models[alias].tier
+        action: Action = "local" if tier == "local" else "cloud_redacted"
+        return _decision(policy, features, action, f"pinned:{alias}", alias,
+                         list(policy.default.fallbacks), f"the client asked for '{alias}'", None)
+    for rule in policy.route:
+        if matches(rule.when, features):
+            return _decision(policy, features, rule.action, rule.name, rule.target,
+                             rule.fallbacks, _why(rule.when, features), rule.message)
+    default = policy.default
+    return _decision(policy, features, default.action, "default", default.target,
+                     default.fallbacks, "no rule matched", None)
+
+
+def _decision(
+    policy: RoutingPolicy,
+    features: Features,
+    action: Action,
+    rule: str,
+    target_alias: str | None,
+    fallback_aliases: list[str],
+    reason: str,
+    message: str | None,
+) -> RouteDecision:
+    if action == "block":
+        return RouteDecision(action, rule, reason, None, (), False, features.scores(),
+                             message or "This request is blocked by policy.")
+    assert target_alias is not None  # guaranteed by RoutingPolicy validation
+    target = _target(policy, target_alias)
+    fallbacks = tuple(_target(policy, a) for a in fallback_aliases if a != target_alias)
+    redact = action == "cloud_redacted" or bool(features.pii_types)
+    return RouteDecision(action, rule, reason, target, fallbacks, redact, features.scores(),
+                         message)
+
+
+def _target(policy: RoutingPolicy, alias: str) -> Target:
+    spec = policy.models[alias]
+    return Target(alias=alias, tier=spec.tier, backend=spec.backend, model=spec.model)
+
+
+def _first_local_alias(policy: RoutingPolicy) -> str | None:
+    return next((a for a, m in policy.models.items() if m.tier == "local"), None)
+
+
+def matches(cond: Condition, f: Features) -> bool:
+    """True when every clause of `cond` holds for `f`."""
+    checks = (
+        cond.difficulty_gte is None or f.difficulty >= cond.difficulty_gte,
+        cond.difficulty_lt is None or f.difficulty < cond.difficulty_lt,
+        cond.sensitivity_gte is None or f.sensitivity >= cond.sensitivity_gte,
+        cond.sensitivity_lt is None or f.sensitivity < cond.sensitivity_lt,
+        cond.pii_any is None or bool(f.pii_types.intersection(cond.pii_any)),
+        cond.pii_present is None or cond.pii_present == bool(f.pii_types),
+        cond.prompt_tokens_gte is None or f.prompt_tokens >= cond.prompt_tokens_gte,
+        cond.prompt_tokens_lt is None or f.prompt_tokens < cond.prompt_tokens_lt,
+        cond.tenants is None or f.tenant in cond.tenants,
+        cond.apps is None or f.app in cond.apps,
+        cond.models is None or f.requested_model in cond.models,
+        cond.needs_cloud_features is None or cond.needs_cloud_features == f.needs_cloud_features,
+    )
+    return all(checks)
+
+
+def _why(cond: Condition, f: Features) -> str:
+    """Human reasons a matching condition held, e.g. 'difficulty 0.72 >= 0.60'."""
+    parts: list[str] = []
+    if cond.difficulty_gte is not None:
+        parts.append(f"difficulty {f.difficulty:.2f} >= {cond.difficulty_gte:.2f}")
+    if cond.difficulty_lt is not None:
+        parts.append(f"difficulty {f.difficulty:.2f} < {cond.difficulty_lt:.2f}")
+    if cond.sensitivity_gte is not None:
+        parts.append(f"sensitivity {f.sensitivity:.2f} >= {cond.sensitivity_gte:.2f}")
+    if cond.sensitivity_lt is not None:
+        parts.append(f"sensitivity {f.sensitivity:.2f} < {cond.sensitivity_lt:.2f}")
+    if cond.pii_any is not None:
+        found = sorted(f.pii_types.intersection(cond.pii_any))
+        parts.append(f"PII found: {', '.join(found)}")
+    if cond.pii_present is not None:
+        parts.append("PII found" if cond.pii_present else "no PII found")
+    if cond.prompt_tokens_gte is not None:
+        parts.append(f"prompt tokens {f.prompt_tokens} >= {cond.prompt_tokens_gte}")
+    if cond.prompt_tokens_lt is not None:
+        parts.append(f"prompt tokens {f.prompt_tokens} < {cond.prompt_tokens_lt}")
+    if cond.tenants is not None:
+        parts.append(f"tenant '{f.tenant}'")
+    if cond.apps is not None:
+        parts.append(f"app '{f.app}'")
+    if cond.models is not None:
+        parts.append(f"model '{f.requested_model}'")
+    if cond.needs_cloud_features is not None:
+        parts.append("tools or non-text content" if f.needs_cloud_features else "text only")
+    return "; ".join(parts) or "always"

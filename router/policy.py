@@ -1,0 +1,168 @@
+"""The routing part of a policy: model aliases, protection rules, cost rules and the default.
+
+`policies/` reads YAML into a subclass of `RoutingPolicy` (adding tenants, PII operators, …);
+`router.decide()` only needs what is defined here. Cross-reference checks live here too, so a
+`RoutingPolicy` that exists is one `decide()` can trust:
+
+* every target and fallback names a configured model alias, of the tier its action implies;
+* `protect` rules run before anything else and can only keep local, redact or block;
+* a rule that sends text to the cloud *unredacted* must require `pii_present: false`, so no
+  rule order can ship detected PII raw;
+* a protection rule that keeps traffic local has only local fallbacks.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from router.types import Tier
+
+Action = Literal["local", "cloud", "cloud_redacted", "block"]
+CLOUD_ACTIONS: frozenset[str] = frozenset({"cloud", "cloud_redacted"})
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelTarget(_Strict):
+    """A model alias clients may name, and where it runs."""
+
+    tier: Tier
+    backend: Literal["llamacpp", "openai_compat", "litellm"] = Field(
+        description="Backend: llamacpp (in-process), openai_compat (Ollama, vLLM…), litellm (cloud)."
+    )
+    model: str = Field(description="Model id for the backend (a litellm model string for cloud).")
+    api_base: str | None = Field(default=None, description="Base URL for HTTP backends.")
+    api_key_env: str | None = Field(
+        default=None, description="Name of the environment variable holding the API key."
+    )
+    timeout_s: float = Field(default=60.0, gt=0, description="Per-request timeout in seconds.")
+    path: str | None = Field(default=None, description="GGUF file for llamacpp (default: SmolLM2).")
+    input_cost_per_token: float | None = Field(
+        default=None, ge=0, description="Price override in USD; default from litellm.model_cost."
+    )
+    output_cost_per_token: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _backend_fits_tier(self) -> Self:
+        wanted: Tier = "cloud" if self.backend == "litellm" else "local"
+        if self.tier != wanted:
+            raise ValueError(f"backend '{self.backend}' serves the {wanted} tier, not {self.tier}")
+        return self
+
+
+class Condition(_Strict):
+    """All given clauses must hold (AND). An empty condition always matches."""
+
+    difficulty_gte: float | None = Field(default=None, ge=0, le=1)
+    difficulty_lt: float | None = Field(default=None, ge=0, le=1)
+    sensitivity_gte: float | None = Field(default=None, ge=0, le=1)
+    sensitivity_lt: float | None = Field(default=None, ge=0, le=1)
+    pii_any: list[str] | None = Field(
+        default=None, description="Matches when any of these PII entity types was found."
+    )
+    pii_present: bool | None = Field(
+        default=None, description="true: some configured PII was found; false: none was."
+    )
+    prompt_tokens_gte: int | None = Field(default=None, ge=0)
+    prompt_tokens_lt: int | None = Field(default=None, ge=0)
+    tenants: list[str] | None = None
+    apps: list[str] | None = None
+    models: list[str] | None = Field(
+        default=None, description="Requested model names (aliases or 'auto')."
+    )
+    needs_cloud_features: bool | None = Field(
+        default=None, description="true when the request has tools or non-text content."
+    )
+
+
+class Rule(_Strict):
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
+    description: str | None = None
+    when: Condition = Field(default_factory=Condition)
+    action: Action
+    target: str | None = Field(default=None, description="Model alias; not used by block.")
+    fallbacks: list[str] = Field(default_factory=list)
+    message: str | None = Field(default=None, description="Shown to the client on block.")
+
+
+class DefaultRoute(_Strict):
+    action: Literal["local", "cloud_redacted"] = "local"
+    target: str
+    fallbacks: list[str] = Field(default_factory=list)
+
+
+class RoutingPolicy(BaseModel):
+    """Everything `router.decide()` reads. Validated on construction; immutable after."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    models: dict[str, ModelTarget] = Field(min_length=1)
+    protect: list[Rule] = Field(default_factory=list)
+    route: list[Rule] = Field(default_factory=list)
+    default: DefaultRoute
+    allow_pinning: bool = Field(
+        default=True, description="Let clients pin an alias with `model` (after protect rules)."
+    )
+    soft_budget_target: str | None = Field(
+        default=None, description="Local alias used when a soft budget forces traffic local."
+    )
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Self:
+        names: set[str] = set()
+        for stage, rules in (("protect", self.protect), ("route", self.route)):
+            for rule in rules:
+                if rule.name in names:
+                    raise ValueError(f"duplicate rule name '{rule.name}'")
+                names.add(rule.name)
+                self._check_rule(stage, rule)
+        self._check_target("default", self.default.action, self.default.target)
+        for alias in self.default.fallbacks:
+            self._require_alias("default", alias)
+        if self.soft_budget_target is not None:
+            self._check_target("soft_budget_target", "local", self.soft_budget_target)
+        return self
+
+    def _check_rule(self, stage: str, rule: Rule) -> None:
+        where = f"rule '{rule.name}'"
+        if stage == "protect" and rule.action == "cloud":
+            raise ValueError(
+                f"{where}: a protect rule cannot send raw text to the cloud; "
+                "use local, cloud_redacted or block"
+            )
+        if rule.action == "cloud" and rule.when.pii_present is not False:
+            raise ValueError(
+                f"{where}: action 'cloud' sends text unredacted, so the rule must require "
+                "`pii_present: false` (or use action 'cloud_redacted')"
+            )
+        if rule.action == "block":
+            if rule.target is not None or rule.fallbacks:
+                raise ValueError(f"{where}: a block rule takes no target or fallbacks")
+            return
+        if rule.target is None:
+            raise ValueError(f"{where}: action '{rule.action}' needs a target model alias")
+        self._check_target(where, rule.action, rule.target)
+        for alias in rule.fallbacks:
+            fallback = self._require_alias(where, alias)
+            if stage == "protect" and rule.action == "local" and fallback.tier != "local":
+                raise ValueError(
+                    f"{where}: keeps traffic local, so its fallback '{alias}' must be local too"
+                )
+
+    def _check_target(self, where: str, action: str, alias: str) -> None:
+        target = self._require_alias(where, alias)
+        wanted = "cloud" if action in CLOUD_ACTIONS else "local"
+        if target.tier != wanted:
+            raise ValueError(
+                f"{where}: action '{action}' needs a {wanted} model, but '{alias}' is {target.tier}"
+            )
+
+    def _require_alias(self, where: str, alias: str) -> ModelTarget:
+        if alias not in self.models:
+            known = ", ".join(sorted(self.models))
+            raise ValueError(f"{where}: unknown model alias '{alias}' (known: {known})")
+        return self.models[alias]

@@ -1,0 +1,63 @@
+"""The seams of the gateway: one small Protocol each, implemented by real code and by fakes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from router.types import ChatChunk, ChatRequest, ChatResponse, Tier
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """Something that answers chat requests: a local model or a cloud provider."""
+
+    name: str
+
+    async def complete(self, req: ChatRequest, *, model: str) -> ChatResponse: ...
+
+    def stream(self, req: ChatRequest, *, model: str) -> AsyncIterator[ChatChunk]: ...
+
+    async def aclose(self) -> None: ...
+
+
+class Classifier(Protocol):
+    """Scores a prompt. Returns probabilities in [0, 1] keyed `difficulty` and `sensitivity`."""
+
+    def score(self, text: str) -> Mapping[str, float]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One answered (or failed) request, for cost and latency accounting. Never holds text."""
+
+    request_id: str
+    timestamp: datetime
+    tenant: str
+    app: str
+    policy_version: str
+    rule: str
+    tier: Tier | None
+    backend: str | None
+    model: str | None
+    status: int
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    counterfactual_cost_usd: float = 0.0
+    latency_ms: float = 0.0
+    ttft_ms: float | None = None
+    fallback_used: bool = False
+    pii_counts: Mapping[str, int] = field(default_factory=dict)
+    cache_hit: bool = False
+    error_code: str | None = None
+
+
+class Ledger(Protocol):
+    """Where request records go. `record` must not slow the request path."""
+
+    async def record(self, entry: LedgerEntry) -> None: ...
+
+    async def aclose(self) -> None: ...

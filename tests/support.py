@@ -1,0 +1,57 @@
+"""Constants and builders shared by tests (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import textwrap
+from typing import Any
+
+TEST_KEY = "sk-test-app1"
+AUTH = {"authorization": f"Bearer {TEST_KEY}"}
+
+
+def policy_yaml(cloud_base: str, local_base: str, extra: str = "") -> str:
+    """A test policy: local tier = the local mock server, cloud tier = litellm → the cloud mock."""
+    digest = hashlib.sha256(TEST_KEY.encode()).hexdigest()
+    return (
+        textwrap.dedent(f"""\
+        version: 1
+        reference_model: cloud
+        models:
+          local:
+            {{tier: local, backend: openai_compat, model: local-echo, api_base: "{local_base}"}}
+          local-down:
+            {{tier: local, backend: openai_compat, model: x, api_base: "http://127.0.0.1:9/v1",
+             timeout_s: 2}}
+          cloud:
+            tier: cloud
+            backend: litellm
+            model: openai/gpt-4o-mini
+            api_base: "{cloud_base}"
+            api_key_env: HYBRIDGW_TEST_CLOUD_KEY
+            input_cost_per_token: 0.000001
+            output_cost_per_token: 0.000002
+          cloud-fail:
+            {{tier: cloud, backend: litellm, model: openai/fail-500, api_base: "{cloud_base}",
+             input_cost_per_token: 0.000001, output_cost_per_token: 0.000002}}
+          cloud-slow: {{tier: cloud, backend: litellm, model: openai/slow-3000,
+                        api_base: "{cloud_base}", timeout_s: 0.5,
+                        input_cost_per_token: 0.000001, output_cost_per_token: 0.000002}}
+        apps:
+          - {{name: app1, tenant: t1, key_sha256: {digest}}}
+        """)
+        + textwrap.dedent(extra)
+        + textwrap.dedent("""\
+        route:
+          - name: hard
+            when: {difficulty_gte: 0.7}
+            action: cloud_redacted
+            target: cloud
+            fallbacks: [local]
+        default: {action: local, target: local, fallbacks: [cloud]}
+        """)
+    )
+
+
+def chat_body(text: str = "Say hello.", **extra: Any) -> dict[str, Any]:
+    return {"model": "auto", "messages": [{"role": "user", "content": text}], **extra}
