@@ -69,9 +69,13 @@ def iban_ok(value: str) -> bool:
 
 
 def isbn_ok(value: str) -> bool:
-    """True for a valid ISBN-10/13 (used to reject look-alike phone and card candidates)."""
+    """True for a valid ISBN-13 (978/979 prefix): such a number is a book, not a phone.
+
+    ISBN-10 is not checked here: one random 10-digit number in eleven passes its checksum, so
+    it would reject real phone numbers; an ISBN-10 is recognised by the word "ISBN" before it.
+    """
     compact = digits_only(value)
-    return len(compact) in (10, 13) and bool(_isbn.is_valid(compact))
+    return len(compact) == 13 and compact[:3] in ("978", "979") and bool(_isbn.is_valid(compact))
 
 
 def plausible_birth_date(year: int, month: int, day: int, *, today: dt.date | None = None) -> bool:

@@ -50,13 +50,17 @@ _STREET_COMPOUND = re.compile(
     r"singel|baan|dreef|dijk|boulevard|tie|katu)\s+\d{1,5}[a-zA-Z]?(?:[-/]\d{1,4})?\b"
 )
 # Romance prefix style: "12 rue de Rivoli", "Via Goffredo Mameli 149", "Calle de Alcalá 50".
-_STREET_PREFIX = re.compile(
-    r"(?i:(?<![\w-])(?:(?P<pre>\d{1,5}[a-z]?),?\s+)?"
-    r"(?:rue|via|viale|piazza|corso|calle|avenida|av\.|rua|carrer|paseo|largo|travessa|"
-    r"avinguda|boulevard|chemin|allée|place|impasse|quai|ulica|ul\.))"
+# With the house number after the name, the name may be lower case (the number ends it); with
+# the number before, name words after the first must be capitalised (or prose would follow).
+_ROMANCE = (
+    r"(?i:rue|via|viale|piazza|corso|calle|avenida|av\.|rua|carrer|paseo|largo|travessa|"
+    r"avinguda|boulevard|chemin|allée|place|impasse|quai|ulica|ul\.)"
     r"\s+(?:(?i:de|del|della|delle|di|da|do|dos|das|des|du|la|le|les)\s+)?"
-    r"(?:[A-Za-zÀ-ÿ][\wÀ-ÿ'’.-]*\s+){0,3}[A-Za-zÀ-ÿ][\wÀ-ÿ'’.-]*"
-    r"(?:,?\s+(?P<post>\d{1,5}[a-z]?))?\b"
+)
+_RWORD = r"[A-Za-zÀ-ÿ][\wÀ-ÿ'’.-]*"
+_STREET_PREFIX = re.compile(
+    rf"(?<![\w-]){_ROMANCE}(?:{_RWORD}\s+){{0,3}}{_RWORD},?\s+\d{{1,5}}[a-z]?\b"
+    rf"|(?<![\w-])\d{{1,5}}[a-z]?,?\s+{_ROMANCE}{_RWORD}(?:\s+[A-ZÀ-Ý][\wÀ-ÿ'’.-]*){{0,3}}"
 )
 _UNIT = re.compile(
     r"(?<![\w-])(?:Apt|Apartment|Suite|Ste|Unit|Flat|Room|Rm|Floor|Fl|Bldg|Building)\.?\s*"
@@ -126,8 +130,7 @@ class AddressRecognizer:
         for m in _STREET_COMPOUND.finditer(text):
             pieces.append((m.start(), m.end(), 0.7, True))
         for m in _STREET_PREFIX.finditer(text):
-            if m.group("pre") or m.group("post"):
-                pieces.append((m.start(), m.end(), 0.65, True))
+            pieces.append((m.start(), m.end(), 0.65, True))
         for m in _PO_BOX.finditer(text):
             pieces.append((m.start(), m.end(), 0.8, True))
         for m in _CITY_STATE_ZIP.finditer(text):

@@ -84,7 +84,9 @@ _PHONE_WORDS = words_regex(
     "answering",
 )
 _NOT_PHONE_WORDS = words_regex(
-    *REFERENCE_WORDS_LIST, "apt", "apartment", "suite", "unit", "room", "ssn", "social security"
+    *REFERENCE_WORDS_LIST,
+    *("apt", "apartment", "suite", "unit", "room", "ssn", "social security", "nhs", "aadhaar"),
+    *("pesel", "license", "licence", "passport", "account", "iban", "routing", "tax", "itin"),
 )
 NATIONAL_REGIONS: tuple[str, ...] = ("US", "GB", "DE", "FR", "IN")
 
