@@ -61,7 +61,7 @@ class LiteLLMBackend:
         return ChatResponse.model_validate(response.model_dump())
 
     async def stream(self, req: ChatRequest, *, model: str) -> AsyncIterator[ChatChunk]:
-        """Chunks as they arrive; `timeout_s` bounds the wait for the first and for each next one."""
+        """Chunks as they arrive; `timeout_s` bounds the wait for the first and each next one."""
         kwargs = self._kwargs(req, model, stream=True)
         try:
             async with asyncio.timeout(self._timeout_s):

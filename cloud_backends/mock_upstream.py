@@ -24,8 +24,15 @@ from typing import Any
 
 _FAIL = re.compile(r"fail-(\d{3})")
 _SLOW = re.compile(r"slow-(\d+)")
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests",
-            500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,51 +133,84 @@ class MockUpstream:
         if fail := _FAIL.search(model):
             return self._send(writer, int(fail.group(1)), _error("mock failure", "mock_failure"))
         text = "echo: " + _last_user_text(payload.get("messages", []))
-        usage = {"prompt_tokens": _count(payload), "completion_tokens": len(text.split()),
-                 "total_tokens": 0}
+        usage = {
+            "prompt_tokens": _count(payload),
+            "completion_tokens": len(text.split()),
+            "total_tokens": 0,
+        }
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         if payload.get("stream"):
             include_usage = bool((payload.get("stream_options") or {}).get("include_usage"))
-            events = list(_stream_events(model, text, usage if include_usage else None,
-                                         self.stream_piece))
-            writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
-                         b"transfer-encoding: chunked\r\n\r\n")
+            events = list(
+                _stream_events(model, text, usage if include_usage else None, self.stream_piece)
+            )
+            writer.write(
+                b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+                b"transfer-encoding: chunked\r\n\r\n"
+            )
             for event in events:
                 writer.write(b"%x\r\n%s\r\n" % (len(event), event))
             writer.write(b"0\r\n\r\n")
             await writer.drain()
             return None
-        self._send(writer, 200, {
-            "id": "chatcmpl-mock", "object": "chat.completion", "created": int(time.time()),
-            "model": model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                         "finish_reason": "stop"}],
-            "usage": usage,
-        })
+        self._send(
+            writer,
+            200,
+            {
+                "id": "chatcmpl-mock",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": model,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": text},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": usage,
+            },
+        )
         return None
 
     @staticmethod
     def _send(writer: asyncio.StreamWriter, status: int, payload: dict[str, Any]) -> None:
         data = json.dumps(payload).encode()
         reason = _REASONS.get(status, "Error").encode()
-        writer.write(b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\n"
-                     b"content-length: %d\r\n\r\n%s" % (status, reason, len(data), data))
+        writer.write(
+            b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\n"
+            b"content-length: %d\r\n\r\n%s" % (status, reason, len(data), data)
+        )
 
 
 def _stream_events(
     model: str, text: str, usage: dict[str, int] | None, piece: int
 ) -> Iterator[bytes]:
-    base = {"id": "chatcmpl-mock", "object": "chat.completion.chunk",
-            "created": int(time.time()), "model": model}
+    base = {
+        "id": "chatcmpl-mock",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model,
+    }
 
     def event(obj: dict[str, Any]) -> bytes:
         return b"data: " + json.dumps({**base, **obj}).encode() + b"\n\n"
 
-    yield event({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
-                              "finish_reason": None}]})
+    yield event(
+        {
+            "choices": [
+                {"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}
+            ]
+        }
+    )
     for i in range(0, len(text), piece):
-        yield event({"choices": [{"index": 0, "delta": {"content": text[i:i + piece]},
-                                  "finish_reason": None}]})
+        yield event(
+            {
+                "choices": [
+                    {"index": 0, "delta": {"content": text[i : i + piece]}, "finish_reason": None}
+                ]
+            }
+        )
     yield event({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
     if usage is not None:
         yield event({"choices": [], "usage": usage})

@@ -34,8 +34,8 @@ def cloud_price(spec: ModelTarget) -> TokenPrice:
     )
 
 
-def _model_cost_entry(model: str) -> dict[str, object]:
-    costs: dict[str, dict[str, object]] = import_litellm().model_cost
+def _model_cost_entry(model: str) -> dict[str, float]:
+    costs: dict[str, dict[str, float]] = import_litellm().model_cost
     if model in costs:
         return costs[model]
     bare = model.split("/", 1)[-1]

@@ -1,4 +1,4 @@
-"""API keys → callers. Keys are compared as SHA-256 digests; a key itself is never stored or logged."""
+"""API keys → callers, compared as SHA-256 digests; a key is never stored or logged."""
 
 from __future__ import annotations
 
@@ -24,9 +24,7 @@ def key_digest(key: str) -> str:
 def bearer_token(authorization: str | None) -> str:
     """The token of an `Authorization: Bearer …` header, or `AuthenticationFailed`."""
     if not authorization:
-        raise AuthenticationFailed(
-            "Missing API key: send it as 'Authorization: Bearer <key>'."
-        )
+        raise AuthenticationFailed("Missing API key: send it as 'Authorization: Bearer <key>'.")
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationFailed("Malformed Authorization header: expected 'Bearer <key>'.")

@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 
 
 def error_body(message: str, type_: str, code: str | None, param: str | None = None) -> bytes:
-    return orjson.dumps({"error": {"message": message, "type": type_, "param": param, "code": code}})
+    return orjson.dumps(
+        {"error": {"message": message, "type": type_, "param": param, "code": code}}
+    )
 
 
 def error_response(exc: GatewayError, headers: dict[str, str] | None = None) -> Response:
@@ -62,9 +64,7 @@ def install_error_handlers(app: FastAPI) -> None:
         request_id = getattr(request.state, "request_id", None)
         log.exception("unhandled error in request %s", request_id)
         return Response(
-            error_body(
-                f"Internal error (request id {request_id}).", "api_error", "internal_error"
-            ),
+            error_body(f"Internal error (request id {request_id}).", "api_error", "internal_error"),
             status_code=500,
             media_type="application/json",
         )

@@ -1,4 +1,4 @@
-"""The one orchestrator: policy → PII scan → classify → decide → redact → dispatch → restore → record.
+"""The one orchestrator: policy → PII → classify → decide → redact → dispatch → restore → record.
 
 Everything here is sequencing and bookkeeping; the routing choice itself is `router.decide()`.
 A backend that fails before its first byte (connect error, 5xx, timeout) is replaced by the
@@ -89,9 +89,9 @@ class Pipeline:
         plan = await self._plan(req, caller)
         return plan.features, plan.decision
 
-    async def complete(self, req: ChatRequest, caller: Caller, request_id: str) -> tuple[
-        ChatResponse, Route
-    ]:
+    async def complete(
+        self, req: ChatRequest, caller: Caller, request_id: str
+    ) -> tuple[ChatResponse, Route]:
         plan = await self._plan(req, caller)
         route = Route(request_id, plan.decision, plan.policy.version)
         try:
@@ -131,7 +131,8 @@ class Pipeline:
             tenant=caller.tenant,
             app=caller.app,
             requested_model=req.model,
-            needs_cloud_features=bool(req.tools) or any(m.has_non_text_parts() for m in req.messages),
+            needs_cloud_features=bool(req.tools)
+            or any(m.has_non_text_parts() for m in req.messages),
         )
         decision = decide(features, policy.document)
         if self._privacy.wants_model_scan(decision, policy.document):
@@ -226,13 +227,15 @@ class Pipeline:
             raise
         finally:
             usage = self._final_usage(req, tally)
-            await self._record(plan, route, caller, usage, ttft_ms=tally.ttft_ms,
-                               status=status, error_code=error)
+            await self._record(
+                plan, route, caller, usage, ttft_ms=tally.ttft_ms, status=status, error_code=error
+            )
 
     def _usage_chunk(self, route: Route, req: ChatRequest, tally: _Tally) -> ChatChunk:
         model = route.target.model if route.target else req.model
-        return ChatChunk(id=f"chatcmpl-{route.request_id}", model=model,
-                         usage=self._final_usage(req, tally))
+        return ChatChunk(
+            id=f"chatcmpl-{route.request_id}", model=model, usage=self._final_usage(req, tally)
+        )
 
     @staticmethod
     def _final_usage(req: ChatRequest, tally: _Tally) -> Usage:
@@ -283,5 +286,6 @@ class Pipeline:
     async def _record_failure(
         self, plan: _Plan, route: Route, caller: Caller, exc: GatewayError
     ) -> None:
-        await self._record(plan, route, caller, Usage(), ttft_ms=None, status=exc.status,
-                           error_code=exc.code)
+        await self._record(
+            plan, route, caller, Usage(), ttft_ms=None, status=exc.status, error_code=exc.code
+        )

@@ -16,8 +16,11 @@ from router.types import ChatChunk, ChatRequest, ChatResponse
 
 
 class ScanResult(Protocol):
-    types: frozenset[str]
-    counts: Mapping[str, int]
+    @property
+    def types(self) -> frozenset[str]: ...
+
+    @property
+    def counts(self) -> Mapping[str, int]: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,9 +73,11 @@ async def build_services(
 
     policies.subscribe(reconfigure)
     ledger = ledger or await build_ledger(settings)
+    if classifier is None:
+        classifier = await asyncio.to_thread(build_classifier, settings)
     pipeline = Pipeline(
         policies=policies,
-        classifier=classifier or await asyncio.to_thread(build_classifier, settings),
+        classifier=classifier,
         privacy=Privacy(),
         backends=backends,
         ledger=ledger,

@@ -62,7 +62,9 @@ def _llamacpp(spec: ModelTarget, defaults: LocalDefaults) -> Backend:
 def _openai_compat(spec: ModelTarget, defaults: LocalDefaults) -> Backend:
     if not spec.api_base:
         raise ValueError("backend 'openai_compat' needs api_base")
-    return OpenAICompatBackend(spec.api_base, api_key_env=spec.api_key_env, timeout_s=spec.timeout_s)
+    return OpenAICompatBackend(
+        spec.api_base, api_key_env=spec.api_key_env, timeout_s=spec.timeout_s
+    )
 
 
 LocalFactory = Callable[[ModelTarget, LocalDefaults], Backend]

@@ -39,8 +39,9 @@ class PolicyStore:
         except PolicyError as exc:
             self.last_error = exc.message
             self.reload_failures += 1
-            log.error("policy reload rejected; keeping version %s: %s",
-                      self._current.version, exc.message)
+            log.error(
+                "policy reload rejected; keeping version %s: %s", self._current.version, exc.message
+            )
             raise
         self.last_error = None
         if loaded.version != self._current.version:

@@ -76,19 +76,33 @@ class RouteDecision:
 def decide(features: Features, policy: RoutingPolicy) -> RouteDecision:
     """Apply `policy` to `features`. Raises `ModelNotFound` for an unknown pinned alias."""
     if features.requested_model != AUTO_MODEL and features.requested_model not in policy.models:
-        raise ModelNotFound(
-            f"The model '{features.requested_model}' does not exist", param="model"
-        )
+        raise ModelNotFound(f"The model '{features.requested_model}' does not exist", param="model")
     for rule in policy.protect:
         if matches(rule.when, features):
-            return _decision(policy, features, rule.action, rule.name, rule.target,
-                             rule.fallbacks, _why(rule.when, features), rule.message)
+            return _decision(
+                policy,
+                features,
+                rule.action,
+                rule.name,
+                rule.target,
+                rule.fallbacks,
+                _why(rule.when, features),
+                rule.message,
+            )
     decision = _cost_decision(features, policy)
     if features.over_soft_budget and decision.action in CLOUD_ACTIONS:
         local = policy.soft_budget_target or _first_local_alias(policy)
         if local is not None:
-            return _decision(policy, features, "local", "budget:soft-limit", local, [],
-                             "the tenant or app is over its soft budget", None)
+            return _decision(
+                policy,
+                features,
+                "local",
+                "budget:soft-limit",
+                local,
+                [],
+                "the tenant or app is over its soft budget",
+                None,
+            )
     return decision
 
 
@@ -97,15 +111,39 @@ def _cost_decision(features: Features, policy: RoutingPolicy) -> RouteDecision:
         alias = features.requested_model
         tier = policy.models[alias].tier
         action: Action = "local" if tier == "local" else "cloud_redacted"
-        return _decision(policy, features, action, f"pinned:{alias}", alias,
-                         list(policy.default.fallbacks), f"the client asked for '{alias}'", None)
+        return _decision(
+            policy,
+            features,
+            action,
+            f"pinned:{alias}",
+            alias,
+            list(policy.default.fallbacks),
+            f"the client asked for '{alias}'",
+            None,
+        )
     for rule in policy.route:
         if matches(rule.when, features):
-            return _decision(policy, features, rule.action, rule.name, rule.target,
-                             rule.fallbacks, _why(rule.when, features), rule.message)
+            return _decision(
+                policy,
+                features,
+                rule.action,
+                rule.name,
+                rule.target,
+                rule.fallbacks,
+                _why(rule.when, features),
+                rule.message,
+            )
     default = policy.default
-    return _decision(policy, features, default.action, "default", default.target,
-                     default.fallbacks, "no rule matched", None)
+    return _decision(
+        policy,
+        features,
+        default.action,
+        "default",
+        default.target,
+        default.fallbacks,
+        "no rule matched",
+        None,
+    )
 
 
 def _decision(
@@ -119,14 +157,23 @@ def _decision(
     message: str | None,
 ) -> RouteDecision:
     if action == "block":
-        return RouteDecision(action, rule, reason, None, (), False, features.scores(),
-                             message or "This request is blocked by policy.")
+        return RouteDecision(
+            action,
+            rule,
+            reason,
+            None,
+            (),
+            False,
+            features.scores(),
+            message or "This request is blocked by policy.",
+        )
     assert target_alias is not None  # guaranteed by RoutingPolicy validation
     target = _target(policy, target_alias)
     fallbacks = tuple(_target(policy, a) for a in fallback_aliases if a != target_alias)
     redact = action == "cloud_redacted" or bool(features.pii_types)
-    return RouteDecision(action, rule, reason, target, fallbacks, redact, features.scores(),
-                         message)
+    return RouteDecision(
+        action, rule, reason, target, fallbacks, redact, features.scores(), message
+    )
 
 
 def _target(policy: RoutingPolicy, alias: str) -> Target:

@@ -16,7 +16,7 @@
     │   ├── BackendTimeout            504 upstream_timeout
     │   ├── BackendUnavailable        503 backend_unavailable  (down, or no allowed tier left)
     │   └── UpstreamRateLimited       429 upstream_rate_limited
-    └── PolicyError                   500 policy_error         (config; refused at load, not per request)
+    └── PolicyError                   500 policy_error         (refused at load)
 
 `BackendError` and its subclasses are the failures a fallback may recover from when they happen
 before the first byte of the answer; everything else is final.

@@ -32,7 +32,7 @@ class ModelTarget(_Strict):
 
     tier: Tier
     backend: Literal["llamacpp", "openai_compat", "litellm"] = Field(
-        description="Backend: llamacpp (in-process), openai_compat (Ollama, vLLM…), litellm (cloud)."
+        description="llamacpp (in-process), openai_compat (Ollama, vLLM…) or litellm (cloud)."
     )
     model: str = Field(description="Model id for the backend (a litellm model string for cloud).")
     api_base: str | None = Field(default=None, description="Base URL for HTTP backends.")

@@ -38,7 +38,7 @@ class Message(BaseModel):
         )
 
     def has_non_text_parts(self) -> bool:
-        """True when the message carries images, audio or files (only a cloud model can read them)."""
+        """True when the message carries images, audio or files (only the cloud can read them)."""
         return isinstance(self.content, list) and any(
             part.get("type") != "text" for part in self.content
         )

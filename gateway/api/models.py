@@ -20,11 +20,11 @@ async def list_models(request: Request) -> dict[str, object]:
     services: Services = request.app.state.services
     policy = services.policies.current.document
     authenticate(policy, request.headers.get("authorization"))
-    data = [{"id": AUTO_MODEL, "object": "model", "created": _CREATED, "owned_by": "hybrid-gateway"}]
+    data = [
+        {"id": AUTO_MODEL, "object": "model", "created": _CREATED, "owned_by": "hybrid-gateway"}
+    ]
     data += [
         {"id": alias, "object": "model", "created": _CREATED, "owned_by": spec.tier}
         for alias, spec in policy.models.items()
     ]
     return {"object": "list", "data": data}
-
-

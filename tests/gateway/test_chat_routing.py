@@ -20,8 +20,15 @@ async def test_easy_prompt_is_served_locally_with_route_headers(gateway, local_m
 
 
 async def test_cloud_receives_model_messages_and_parameters_through_litellm(gateway, cloud_mock):
-    body = chat_body("Prove Fermat's little theorem.", temperature=0.3, top_p=0.5,
-                     max_tokens=77, stop=["END"], user="u-42", seed=7)
+    body = chat_body(
+        "Prove Fermat's little theorem.",
+        temperature=0.3,
+        top_p=0.5,
+        max_tokens=77,
+        stop=["END"],
+        user="u-42",
+        seed=7,
+    )
     async with gateway(difficulty=0.9) as gw:
         r = await gw.client.post("/v1/chat/completions", json=body, headers=AUTH)
     assert r.status_code == 200, r.text
@@ -38,27 +45,37 @@ async def test_cloud_receives_model_messages_and_parameters_through_litellm(gate
 
 
 async def test_tools_are_passed_through_to_the_cloud(gateway, cloud_mock):
-    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {
-        "type": "object", "properties": {"city": {"type": "string"}}}}}]
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": "get_weather",
+                "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+            },
+        }
+    ]
     async with gateway(difficulty=0.9) as gw:
-        r = await gw.client.post("/v1/chat/completions",
-                                 json=chat_body("Weather in Oslo?", tools=tools), headers=AUTH)
+        r = await gw.client.post(
+            "/v1/chat/completions", json=chat_body("Weather in Oslo?", tools=tools), headers=AUTH
+        )
     assert r.status_code == 200, r.text
     assert cloud_mock.requests[0].json()["tools"] == tools
 
 
 async def test_pinned_alias_is_honoured(gateway, cloud_mock):
     async with gateway(difficulty=0.0) as gw:
-        r = await gw.client.post("/v1/chat/completions",
-                                 json={**chat_body(), "model": "cloud"}, headers=AUTH)
+        r = await gw.client.post(
+            "/v1/chat/completions", json={**chat_body(), "model": "cloud"}, headers=AUTH
+        )
     assert r.headers["x-route-model"] == "cloud" and r.headers["x-route-rule"] == "pinned:cloud"
     assert len(cloud_mock.requests) == 1
 
 
 async def test_upstream_500_maps_to_502(gateway, cloud_mock):
     async with gateway() as gw:
-        r = await gw.client.post("/v1/chat/completions",
-                                 json={**chat_body(), "model": "cloud-fail"}, headers=AUTH)
+        r = await gw.client.post(
+            "/v1/chat/completions", json={**chat_body(), "model": "cloud-fail"}, headers=AUTH
+        )
     # pinned cloud-fail falls back to the default's fallbacks ([cloud]) — which succeeds
     assert r.status_code == 200 and r.headers["x-route-fallback"] == "true"
 
@@ -82,10 +99,12 @@ apps: [{{name: a, tenant: t, key_sha256: {_digest()}}}]
 default: {{action: cloud_redacted, target: cloud}}
 """
     async with gateway(policy=write_policy(text)) as gw:
-        failed = await gw.client.post("/v1/chat/completions",
-                                      json={**chat_body(), "model": "cloud-fail"}, headers=AUTH)
-        slow = await gw.client.post("/v1/chat/completions",
-                                    json={**chat_body(), "model": "cloud-slow"}, headers=AUTH)
+        failed = await gw.client.post(
+            "/v1/chat/completions", json={**chat_body(), "model": "cloud-fail"}, headers=AUTH
+        )
+        slow = await gw.client.post(
+            "/v1/chat/completions", json={**chat_body(), "model": "cloud-slow"}, headers=AUTH
+        )
     assert failed.status_code == 502, failed.text
     assert failed.json()["error"]["code"] == "upstream_error"
     assert slow.status_code == 504, slow.text
@@ -93,8 +112,9 @@ default: {{action: cloud_redacted, target: cloud}}
     assert [e.status for e in gw.ledger.entries] == [502, 504]
 
 
-async def test_local_down_falls_back_to_cloud_and_says_so(gateway, write_policy, cloud_mock,
-                                                          local_mock):
+async def test_local_down_falls_back_to_cloud_and_says_so(
+    gateway, write_policy, cloud_mock, local_mock
+):
     from support import policy_yaml
 
     text = policy_yaml(cloud_mock.base_url, local_mock.base_url).replace(
@@ -142,19 +162,17 @@ async def test_streaming_sse_with_usage(gateway, cloud_mock):
 
 async def test_stream_without_usage_option_sends_no_usage_chunk(gateway):
     async with gateway(difficulty=0.9) as gw:
-        r = await gw.client.post("/v1/chat/completions", json=chat_body(stream=True),
-                                 headers=AUTH)
-    chunks = [json.loads(line[6:]) for line in r.text.split("\n")
-              if line.startswith("data: {")]
+        r = await gw.client.post("/v1/chat/completions", json=chat_body(stream=True), headers=AUTH)
+    chunks = [json.loads(line[6:]) for line in r.text.split("\n") if line.startswith("data: {")]
     assert all("usage" not in c for c in chunks)
 
 
 async def test_ledger_records_cost_and_counterfactual(gateway):
     async with gateway(difficulty=0.9) as gw:
-        await gw.client.post("/v1/chat/completions", json=chat_body("one two three"),
-                             headers=AUTH)
-        await gw.client.post("/v1/chat/completions", json={**chat_body(), "model": "local"},
-                             headers=AUTH)
+        await gw.client.post("/v1/chat/completions", json=chat_body("one two three"), headers=AUTH)
+        await gw.client.post(
+            "/v1/chat/completions", json={**chat_body(), "model": "local"}, headers=AUTH
+        )
     cloud, local = gw.ledger.entries
     assert cloud.cost_usd == cloud.counterfactual_cost_usd > 0
     expected = cloud.prompt_tokens * 1e-6 + cloud.completion_tokens * 2e-6

@@ -1,0 +1,174 @@
+"""`hybridgw serve | chat | models`: run the gateway, try one prompt, list model aliases."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from gateway.auth import Caller
+from gateway.pipeline import Route
+from policies.schema import PolicyDocument
+
+console = Console()
+err_console = Console(stderr=True)
+
+PolicyOption = Annotated[
+    Path | None,
+    typer.Option("--policy", help="Policy YAML (default: HYBRIDGW_POLICY_FILE or embedded)."),
+]
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address (HYBRIDGW_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port (HYBRIDGW_PORT).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (HYBRIDGW_WORKERS).")
+    ] = None,
+    policy: PolicyOption = None,
+) -> None:
+    """Run the HTTP gateway (uvicorn)."""
+    import uvicorn
+
+    from gateway.settings import Settings
+
+    for name, value in (
+        ("HOST", host),
+        ("PORT", port),
+        ("WORKERS", workers),
+        ("POLICY_FILE", policy),
+    ):
+        if value is not None:
+            os.environ[f"HYBRIDGW_{name}"] = str(value)
+    settings = Settings()
+    _check_policy(settings.policy_file)
+    uvicorn.run(
+        "gateway.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
+    )
+
+
+def chat(
+    prompt: Annotated[str, typer.Argument(help="The user message.")],
+    model: Annotated[str, typer.Option(help="'auto' or a model alias.")] = "auto",
+    stream: Annotated[bool, typer.Option("--stream", help="Print tokens as they arrive.")] = False,
+    max_tokens: Annotated[int | None, typer.Option(help="Completion token cap.")] = None,
+    app_name: Annotated[str | None, typer.Option("--app", help="Act as this policy app.")] = None,
+    policy: PolicyOption = None,
+) -> None:
+    """Send one prompt through the full pipeline in-process; print the route and the answer."""
+    asyncio.run(_chat(prompt, model, stream, max_tokens, app_name, policy))
+
+
+async def _chat(
+    prompt: str,
+    model: str,
+    stream: bool,
+    max_tokens: int | None,
+    app_name: str | None,
+    policy: Path | None,
+) -> None:
+    from gateway.services import build_services
+    from gateway.settings import Settings
+    from router.errors import GatewayError
+    from router.types import ChatRequest, Message
+
+    settings = Settings(load_local_on_start=False)
+    if policy is not None:
+        settings = settings.model_copy(update={"policy_file": policy})
+    services = await build_services(settings)
+    try:
+        caller = _caller(services.policies.current.document, app_name)
+        req = ChatRequest(
+            model=model,
+            messages=[Message(role="user", content=prompt)],
+            max_tokens=max_tokens,
+            stream=stream,
+        )
+        request_id = uuid.uuid4().hex
+        if stream:
+            streamed = await services.pipeline.stream(req, caller, request_id)
+            _print_route(streamed.route)
+            async for chunk in streamed.chunks:
+                for choice in chunk.choices:
+                    console.print(choice.delta.content or "", end="", markup=False)
+            console.print()
+        else:
+            response, route = await services.pipeline.complete(req, caller, request_id)
+            _print_route(route)
+            console.print(response.choices[0].message.content or "", markup=False)
+    except GatewayError as exc:
+        err_console.print(f"[red]error {exc.status} {exc.code}:[/] {exc.message}")
+        raise typer.Exit(1) from None
+    finally:
+        await services.aclose()
+
+
+def models(policy: PolicyOption = None) -> None:
+    """List the model aliases of the active policy, with tier and price."""
+    from cloud_backends.pricing import cloud_price
+    from policies.loader import default_policy_path, load_policy
+
+    document = load_policy(policy or _env_policy() or default_policy_path()).document
+    table = Table("alias", "tier", "backend", "model", "USD / 1M in", "USD / 1M out")
+    for alias, spec in document.models.items():
+        if spec.tier == "cloud":
+            try:
+                price = cloud_price(spec)
+                cost_in = f"{price.input_per_token * 1e6:.2f}"
+                cost_out = f"{price.output_per_token * 1e6:.2f}"
+            except KeyError:
+                cost_in = cost_out = "unknown"
+        else:
+            cost_in = cost_out = "local rate"
+        table.add_row(alias, spec.tier, spec.backend, spec.model, cost_in, cost_out)
+    console.print(table)
+
+
+def _print_route(route: Route) -> None:
+    target = route.target
+    where = f"{target.tier}/{target.alias}" if target else "nowhere"
+    fallback = " (fallback)" if route.fallback_used else ""
+    err_console.print(
+        f"[dim]route: {where}{fallback} · rule {route.decision.rule} · "
+        f"{route.decision.reason} · policy {route.policy_version}[/]"
+    )
+
+
+def _caller(document: PolicyDocument, app_name: str | None) -> Caller:
+    if app_name is None:
+        return Caller(tenant="cli", app="cli")
+    for app in document.apps:
+        if app.name == app_name:
+            return Caller(tenant=app.tenant, app=app.name, cache=app.cache)
+    raise typer.BadParameter(f"no app named '{app_name}' in the policy", param_hint="--app")
+
+
+def _env_policy() -> Path | None:
+    value = os.environ.get("HYBRIDGW_POLICY_FILE")
+    return Path(value) if value else None
+
+
+def _check_policy(path: Path | None) -> None:
+    """Refuse to start on a bad policy, with the loader's exact message."""
+    from policies.loader import default_policy_path, load_policy
+    from router.errors import PolicyError
+
+    try:
+        load_policy(path or default_policy_path())
+    except PolicyError as exc:
+        err_console.print(f"[red]policy error:[/] {exc.message}")
+        raise typer.Exit(1) from None
