@@ -78,6 +78,13 @@ class Settings(BaseSettings):
         description="Ledger store: postgresql://… or sqlite:///path (default: in-memory).",
     )
     redis_url: str | None = Field(default=None, description="Redis for shared state (scale-out).")
+    redis_failure_mode: Literal["open", "closed"] = Field(
+        default="open",
+        description=(
+            "When Redis is unreachable: open = serve without rate limits and budget checks "
+            "(logged); closed = refuse with 503. The response cache always fails open (a miss)."
+        ),
+    )
     admin_key: SecretStr | None = Field(default=None, description="Key for /admin endpoints.")
     finance_key: SecretStr | None = Field(
         default=None, description="Key for reports and the dashboard."

@@ -11,6 +11,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from policies.limits import BudgetsConfig, CacheConfig, LimitsConfig
 from router.policy import RoutingPolicy
 
 Operator = Literal["placeholder", "mask", "hash", "block"]
@@ -49,6 +50,9 @@ class PolicyDocument(RoutingPolicy):
     )
     apps: list[AppKey] = Field(default_factory=list)
     pii: PiiConfig = Field(default_factory=PiiConfig)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    budgets: BudgetsConfig = Field(default_factory=BudgetsConfig)
+    cache: CacheConfig = Field(default_factory=CacheConfig)
 
     @model_validator(mode="after")
     def _check_document(self) -> Self:
