@@ -58,21 +58,36 @@ _ROMANCE = (
     r"\s+(?:(?i:de|del|della|delle|di|da|do|dos|das|des|du|la|le|les)\s+)?"
 )
 _RWORD = r"[A-Za-zÀ-ÿ][\wÀ-ÿ'’.-]*"
-_STREET_PREFIX = re.compile(
+_STREET_PREFIX_POST = re.compile(
     rf"(?<![\w-]){_ROMANCE}(?:{_RWORD}\s+){{0,3}}{_RWORD},?\s+\d{{1,5}}[a-z]?\b"
-    rf"|(?<![\w-])\d{{1,5}}[a-z]?,?\s+{_ROMANCE}{_RWORD}(?:\s+[A-ZÀ-Ý][\wÀ-ÿ'’.-]*){{0,3}}"
+)
+_STREET_PREFIX_PRE = re.compile(
+    rf"(?<![\w-])\d{{1,5}}[a-z]?,?\s+{_ROMANCE}{_RWORD}(?:\s+[A-ZÀ-Ý][\wÀ-ÿ'’.-]*){{0,3}}"
+)
+_ROMANCE_KEYS = (
+    *("rue ", "via ", "viale ", "piazza ", "corso ", "calle ", "avenida ", "av. ", "rua "),
+    *("carrer ", "paseo ", "largo ", "travessa ", "avinguda ", "boulevard ", "chemin "),
+    *("allée ", "place ", "impasse ", "quai ", "ulica ", "ul. "),
+)
+_COMPOUND_ENDINGS = (
+    *("straße", "strasse", "str.", "weg", "gasse", "platz", "allee", "ring", "damm", "ufer"),
+    *("veien", "vegen", "vei", "gata", "gatan", "gade", "vej", "vägen", "laan", "straat"),
+    *("plein", "kade", "gracht", "steeg", "singel", "baan", "dreef", "dijk", "boulevard"),
+    *("tie", "katu"),
 )
 _UNIT = re.compile(
     r"(?<![\w-])(?:Apt|Apartment|Suite|Ste|Unit|Flat|Room|Rm|Floor|Fl|Bldg|Building)\.?\s*"
     r"#?\s?\d{1,5}[A-Za-z]?(?![\w-])|(?<![\w])#\d{1,5}[A-Za-z]?(?![\w-])"
 )
-_STATES = (
+_STATE_CODES = (
     "AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|"
     "NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC|PR|GU|VI|AS|MP"
 )
 _CITY_STATE_ZIP = re.compile(
-    rf"(?<![\w-])(?:[A-Z][\w'.-]*\s){{0,3}}[A-Z][\w'.-]*,\s(?:{_STATES})\s\d{{5}}(?:-\d{{4}})?(?!\w)"
+    rf"(?<![\w-])(?:[A-Z][\w'.-]*\s){{0,3}}[A-Z][\w'.-]*,\s(?:{_STATE_CODES})\s\d{{5}}(?:-\d{{4}})?(?!\w)"
 )
+_UNIT_HINT = re.compile(r"apt|suite|ste|unit|flat|room|rm|fl|bldg|#")
+_STATES = frozenset(_STATE_CODES.split("|"))
 _PO_BOX = re.compile(r"(?i:(?<![\w])P\.?\s?O\.?\s?Box|Post Office Box)\s+\d{1,8}(?![\w-])")
 _ADDRESS_WORDS = words_regex(
     "address",
@@ -121,49 +136,81 @@ class AddressRecognizer:
     entity_types = frozenset({"STREET_ADDRESS"})
 
     def find(self, st: ScanText) -> Iterator[Finding]:
-        text = st.text
-        if not any(c.isdigit() for c in text):
+        text, lower, n = st.text, st.lower, len(st.text)
+        if not st.digit_groups:
+            return  # every piece of an address that counts alone has a number
+        romance = st.has_any(_ROMANCE_KEYS)
+        pieces: list[_Piece] = []
+        for start, end in st.digit_groups:
+            if end - start > 6:
+                continue
+            follow = text[end : end + 2]
+            if follow[:1] == " " or (follow[:1].isalpha() and follow[1:] == " "):
+                if m := _STREET_US.match(text, start):
+                    pieces.append((start, m.end(), 0.75 if m.group("common") else 0.45, True))
+                elif romance and (m := _STREET_PREFIX_PRE.match(text, start)):
+                    pieces.append((start, m.end(), 0.65, True))
+            unit = _UNIT_HINT.search(lower, max(0, start - 12), start)
+            if unit and (m := _UNIT.search(text, max(0, start - 12), min(n, end + 2))):
+                pieces.append((m.start(), m.end(), 0.45, False))
+            if start >= 2 and text[start - 1] == " ":
+                word_start = text.rfind(" ", 0, start - 1) + 1
+                word = lower[word_start : start - 1]
+                if word.endswith(_COMPOUND_ENDINGS):
+                    if m := _STREET_COMPOUND.match(text, word_start):
+                        pieces.append((word_start, m.end(), 0.7, True))
+                elif romance and any(
+                    k in st.lower[max(0, start - 50) : start] for k in _ROMANCE_KEYS
+                ):
+                    for m in _STREET_PREFIX_POST.finditer(
+                        text, max(0, start - 50), min(n, end + 2)
+                    ):
+                        if m.end() >= end:
+                            pieces.append((m.start(), m.end(), 0.65, True))
+                            break
+                if end - start == 5 and text[start - 3 : start - 1] in _STATES:
+                    for m in _CITY_STATE_ZIP.finditer(text, max(0, start - 60), min(n, end + 6)):
+                        if m.end() >= end:
+                            pieces.append((m.start(), m.end(), 0.7, False))
+                            break
+        if "box" in st.lower:
+            pieces.extend((m.start(), m.end(), 0.8, True) for m in _PO_BOX.finditer(text))
+        if not pieces:
             return
-        pieces: list[_Piece] = []  # start, end, score, is_street
-        for m in _STREET_US.finditer(text):
-            pieces.append((m.start(), m.end(), 0.75 if m.group("common") else 0.45, True))
-        for m in _STREET_COMPOUND.finditer(text):
-            pieces.append((m.start(), m.end(), 0.7, True))
-        for m in _STREET_PREFIX.finditer(text):
-            pieces.append((m.start(), m.end(), 0.65, True))
-        for m in _PO_BOX.finditer(text):
-            pieces.append((m.start(), m.end(), 0.8, True))
-        for m in _CITY_STATE_ZIP.finditer(text):
-            pieces.append((m.start(), m.end(), 0.7, False))
-        for m in _UNIT.finditer(text):
-            pieces.append((m.start(), m.end(), 0.45, False))
-        if "\n" in text and pieces:
+        lo = max(0, min(p[0] for p in pieces) - 120)
+        hi = min(n, max(p[1] for p in pieces) + 160)
+        if "\n" in text[lo:hi]:
             for rx, weight in (
                 (_NAME_NUMBER_LINE, 0.4),
                 (_PLACE_POSTCODE, 0.3),
                 (_PLACE_LINE, 0.0),
             ):
-                pieces.extend((m.start(), m.end(), weight, False) for m in rx.finditer(text))
-        if pieces:
-            yield from self._merge(st, pieces)
+                pieces.extend(
+                    (m.start(), m.end(), weight, False) for m in rx.finditer(text, lo, hi)
+                )
+        yield from self._merge(st, pieces)
 
     @staticmethod
     def _merge(st: ScanText, pieces: list[_Piece]) -> Iterator[Finding]:
         pieces.sort()
         groups: list[list[_Piece]] = []
+        group_end = -1
         for piece in pieces:
-            if groups:
-                last_end = max(p[1] for p in groups[-1])
-                gap = st.text[last_end : piece[0]] if piece[0] >= last_end else ""
-                if piece[0] < last_end or _JOIN_GAP.fullmatch(gap):
-                    groups[-1].append(piece)
-                    continue
+            if groups and (
+                piece[0] < group_end or _JOIN_GAP.fullmatch(st.text, group_end, piece[0])
+            ):
+                groups[-1].append(piece)
+                group_end = max(group_end, piece[1])
+                continue
             groups.append([piece])
+            group_end = piece[1]
         for group in groups:
+            score = max(p[2] for p in group)
+            if score < 0.2:
+                continue  # only weak lines: even an address word could not make it count
             group = _trim(st.text, group)
             start = group[0][0]
             end = max(p[1] for p in group)
-            score = max(p[2] for p in group)
             if score >= 0.4 and sum(p[2] > 0 for p in group) > 1:
                 score = min(1.0, score + 0.3)  # street + unit / city line: clearly an address
             if _ADDRESS_WORDS.search(st.before(start)):

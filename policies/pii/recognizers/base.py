@@ -1,9 +1,14 @@
 """The recognizer seam: pattern, then validator, then context (Presidio's order).
 
 A recognizer turns a `ScanText` into findings. Most are a `PatternRecognizer`: a regex compiled
-once finds candidates cheaply, a validator (checksum, calendar, library parse) rejects or scores
-each, and context words around the span raise or cut the score. A cheap `prefilter` lets a
-recognizer skip texts that cannot contain its entity at all (no '@' means no e-mail).
+once finds candidates, a validator (checksum, calendar, library parse) rejects or scores each,
+and context words around the span raise or cut the score.
+
+Speed: one pass of a regex over a 2 kB prompt costs ~60-100 µs in CPython's `re` on this class
+of machine, and there are two dozen recognizers, so none of them scans the whole text blindly.
+Numeric ones look only at windows around the *digit clusters* that `ScanText` finds once per
+text (and only at clusters with a plausible number of digits); the others are gated by cheap
+substring checks (`prefilter`, `gate`), which use `str.__contains__`'s fast search.
 """
 
 from __future__ import annotations
@@ -11,21 +16,33 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from policies.pii.findings import Finding
 
 CONTEXT_WINDOW = 48
+_DIGIT_GROUP = re.compile(r"\d+")
+_CLUSTER_GLUE = frozenset(" ()./+-")
+
+
+class Cluster(NamedTuple):
+    """Digit groups joined by at most two of ` ()./+-` ("+44 (20) 7946-0958" is one)."""
+
+    start: int
+    end: int
+    digits: int
 
 
 class ScanText:
-    """The text being scanned, with a lower-cased copy computed at most once."""
+    """The text being scanned, with derived views computed at most once."""
 
-    __slots__ = ("_lower", "text")
+    __slots__ = ("_clusters", "_groups", "_lower", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self._lower: str | None = None
+        self._groups: list[tuple[int, int]] | None = None
+        self._clusters: list[Cluster] | None = None
 
     @property
     def lower(self) -> str:
@@ -33,12 +50,41 @@ class ScanText:
             self._lower = self.text.lower()
         return self._lower
 
+    @property
+    def digit_groups(self) -> list[tuple[int, int]]:
+        """(start, end) of every maximal run of digits."""
+        if self._groups is None:
+            self._groups = [m.span() for m in _DIGIT_GROUP.finditer(self.text)]
+        return self._groups
+
+    @property
+    def clusters(self) -> list[Cluster]:
+        """Digit groups merged across short separators: where numbers of any format are."""
+        if self._clusters is None:
+            text = self.text
+            out: list[Cluster] = []
+            for start, end in self.digit_groups:
+                if out:
+                    prev = out[-1]
+                    gap = text[prev.end : start]
+                    if len(gap) <= 2 and all(c in _CLUSTER_GLUE for c in gap):
+                        out[-1] = Cluster(prev.start, end, prev.digits + end - start)
+                        continue
+                out.append(Cluster(start, end, end - start))
+            self._clusters = out
+        return self._clusters
+
     def before(self, start: int, width: int = CONTEXT_WINDOW) -> str:
         """Lower-cased text in the `width` characters before `start`."""
         return self.lower[max(0, start - width) : start]
 
     def after(self, end: int, width: int = CONTEXT_WINDOW) -> str:
         return self.lower[end : end + width]
+
+    def has_any(self, words: tuple[str, ...]) -> bool:
+        """True when any of `words` (lower case) occurs in the lower-cased text."""
+        low = self.lower
+        return any(w in low for w in words)
 
 
 class Recognizer(Protocol):
@@ -58,8 +104,11 @@ Validator = Callable[[str, re.Match[str], ScanText], float | None]
 class PatternRecognizer:
     """Regex candidates, filtered and scored by `validate`.
 
-    `group` names the regex group that is the entity (e.g. the value after `password=`);
-    `prefilter` is a plain substring that must occur in the text (case-sensitive), or None.
+    `group` names the regex group that is the entity (e.g. the value after `password=`).
+    Where the regex runs: with `digits=(lo, hi)`, only in windows around digit clusters of
+    lo..hi digits, widened by `margin` (before, after) characters; otherwise over the whole
+    text, when the text contains `prefilter` (case-sensitive) and `gate` (lower-case words,
+    any of them) says yes.
     """
 
     entity_type: str
@@ -67,6 +116,9 @@ class PatternRecognizer:
     validate: Validator
     group: int | str = 0
     prefilter: str | None = None
+    gate: tuple[str, ...] | None = None
+    digits: tuple[int, int] | None = None
+    margin: tuple[int, int] = (0, 1)
 
     @property
     def entity_types(self) -> frozenset[str]:
@@ -75,13 +127,32 @@ class PatternRecognizer:
     def find(self, st: ScanText) -> Iterator[Finding]:
         if self.prefilter is not None and self.prefilter not in st.text:
             return
-        for m in self.regex.finditer(st.text):
+        if self.gate is not None and not st.has_any(self.gate):
+            return
+        for m in self._matches(st):
             start, end = m.span(self.group)
             if start >= end:
                 continue
             score = self.validate(st.text[start:end], m, st)
             if score is not None:
                 yield Finding(self.entity_type, start, end, score)
+
+    def _matches(self, st: ScanText) -> Iterator[re.Match[str]]:
+        if self.digits is None:
+            yield from self.regex.finditer(st.text)
+            return
+        lo, hi = self.digits
+        before, after = self.margin
+        n = len(st.text)
+        last_end = -1
+        for c in st.clusters:
+            if lo <= c.digits <= hi and c.end > last_end:
+                for m in self.regex.finditer(
+                    st.text, max(0, c.start - before), min(n, c.end + after)
+                ):
+                    if m.start() >= last_end and m.start() < c.end and m.end() > c.start:
+                        last_end = m.end()
+                        yield m
 
 
 def words_regex(*words: str) -> re.Pattern[str]:

@@ -31,14 +31,27 @@ _EMAIL = re.compile(
 )
 
 
-def _email(value: str, m: re.Match[str], st: ScanText) -> float | None:
-    local = value.split("@", 1)[0]
-    if ".." in local or local.endswith("."):
-        return None
-    return 0.95
+class EmailRecognizer:
+    """E-mail addresses, looked for only around each '@'."""
+
+    entity_types = frozenset({"EMAIL_ADDRESS"})
+
+    def find(self, st: ScanText) -> Iterator[Finding]:
+        text = st.text
+        at = text.find("@")
+        while at != -1:
+            nxt = at + 1
+            for m in _EMAIL.finditer(text, max(0, at - 65), min(len(text), at + 256)):
+                if m.start() < at < m.end():
+                    local = text[m.start() : at]
+                    if ".." not in local and not local.endswith("."):
+                        yield Finding("EMAIL_ADDRESS", m.start(), m.end(), 0.95)
+                    nxt = m.end()
+                    break
+            at = text.find("@", nxt)
 
 
-EMAIL = PatternRecognizer("EMAIL_ADDRESS", _EMAIL, _email, prefilter="@")
+EMAIL = EmailRecognizer()
 
 # Optional +CC/00CC, optional (area), then digit groups joined by single separators, optional
 # extension. Groups keep it from swallowing prose; the validator decides.
@@ -100,11 +113,18 @@ class PhoneRecognizer:
         self.regions = tuple(regions)
 
     def find(self, st: ScanText) -> Iterator[Finding]:
-        for m in _PHONE.finditer(st.text):
-            start, end = m.span()
-            score = self._score(m.group(), st, start, end)
-            if score is not None:
-                yield Finding("PHONE_NUMBER", start, end, score)
+        text, n, last_end = st.text, len(st.text), -1
+        for c in st.clusters:
+            if c.digits < 5 or c.end <= last_end:
+                continue
+            for m in _PHONE.finditer(text, max(0, c.start - 4), min(n, c.end + 16)):
+                start, end = m.span()
+                if start < last_end or start >= c.end or end <= c.start:
+                    continue  # not this cluster's number (the next one is found on its own)
+                last_end = end
+                score = self._score(m.group(), st, start, end)
+                if score is not None:
+                    yield Finding("PHONE_NUMBER", start, end, score)
 
     def _score(self, cand: str, st: ScanText, start: int, end: int) -> float | None:
         body = _EXT.sub("", cand)
@@ -135,7 +155,31 @@ class PhoneRecognizer:
         if international:
             text = "+" + body[2:] if body.startswith("00") else body
             return _is_valid(text, None)
-        return any(_is_valid(body, region) for region in self.regions)
+        digits = "".join(c for c in body if c.isdigit())
+        return any(
+            phonenumbers.is_valid_number(
+                phonenumbers.PhoneNumber(country_code=cc, national_number=nsn)
+            )
+            for cc, nsn in self._national_readings(digits)
+        )
+
+    def _national_readings(self, digits: str) -> Iterator[tuple[int, int]]:
+        """(country code, national number) readings of a nationally written number, for the
+        configured regions, guessed from its shape so that few are validated: a trunk '0'
+        means a European plan, ten digits without it NANP or India."""
+        if digits[0] == "0":
+            for region in self.regions:
+                cc = phonenumbers.country_code_for_region(region)
+                if region not in ("US", "CA", "IN") and cc:
+                    yield cc, int(digits[1:] or "0")
+            return
+        if "US" in self.regions or "CA" in self.regions:
+            if len(digits) == 10:
+                yield 1, int(digits)
+            elif len(digits) == 11 and digits[0] == "1":
+                yield 1, int(digits[1:])
+        if "IN" in self.regions and len(digits) == 10 and digits[0] in "6789":
+            yield 91, int(digits)
 
 
 def _is_valid(text: str, region: str | None) -> bool:
@@ -165,5 +209,29 @@ def _ip(value: str, m: re.Match[str], st: ScanText) -> float | None:
     return context_score(st, m.start(), m.end(), 0.8, negative=_VERSION_WORDS, negative_width=12)
 
 
-IPV4 = PatternRecognizer("IP_ADDRESS", _IPV4, _ip, prefilter=".")
-IPV6 = PatternRecognizer("IP_ADDRESS", _IPV6, _ip, prefilter=":")
+IPV4 = PatternRecognizer("IP_ADDRESS", _IPV4, _ip, digits=(4, 64), margin=(1, 1))
+_HEX = frozenset("0123456789abcdefABCDEF:")
+
+
+class Ipv6Recognizer:
+    """IPv6 addresses, looked for only around colons that have hex digits on both sides."""
+
+    entity_types = frozenset({"IP_ADDRESS"})
+
+    def find(self, st: ScanText) -> Iterator[Finding]:
+        text, n = st.text, len(st.text)
+        i = text.find(":")
+        while i != -1:
+            nxt = i + 1
+            if 0 < i < n - 1 and text[i - 1] in _HEX and text[i + 1] in _HEX:
+                for m in _IPV6.finditer(text, max(0, i - 40), min(n, i + 46)):
+                    if m.start() <= i < m.end():
+                        score = _ip(m.group(), m, st)
+                        if score is not None:
+                            yield Finding("IP_ADDRESS", m.start(), m.end(), score)
+                        nxt = m.end()
+                        break
+            i = text.find(":", nxt)
+
+
+IPV6 = Ipv6Recognizer()

@@ -54,6 +54,7 @@ _BIRTH_WORDS = words_regex(
     "d.o.b",
     "née",
 )
+_BIRTH_GATE = ("born", "birth", "dob", "d.o.b", "née")
 _BEFORE = 40
 
 
@@ -82,6 +83,17 @@ class DateOfBirthRecognizer:
     entity_types = frozenset({"DATE_OF_BIRTH"})
 
     def find(self, st: ScanText) -> Iterator[Finding]:
-        for m in _DATE.finditer(st.text):
-            if _BIRTH_WORDS.search(st.before(m.start(), _BEFORE)) and _plausible(m):
-                yield Finding("DATE_OF_BIRTH", m.start(), m.end(), 0.85)
+        if not st.has_any(_BIRTH_GATE):
+            return
+        text, n, last_end = st.text, len(st.text), -1
+        for c in st.clusters:  # every date form has a cluster of 4-8 digits (year, or all)
+            if not 4 <= c.digits <= 8 or c.end <= last_end:
+                continue
+            if not any(w in st.lower[max(0, c.start - 70) : c.start] for w in _BIRTH_GATE):
+                continue
+            for m in _DATE.finditer(text, max(0, c.start - 20), min(n, c.end + 1)):
+                if m.end() < c.start or m.start() < last_end:
+                    continue
+                last_end = m.end()
+                if _BIRTH_WORDS.search(st.before(m.start(), _BEFORE)) and _plausible(m):
+                    yield Finding("DATE_OF_BIRTH", m.start(), m.end(), 0.85)

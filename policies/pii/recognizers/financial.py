@@ -31,7 +31,7 @@ def _card(value: str, m: re.Match[str], st: ScanText) -> float | None:
     )
 
 
-CREDIT_CARD = PatternRecognizer("CREDIT_CARD", _CARD, _card)
+CREDIT_CARD = PatternRecognizer("CREDIT_CARD", _CARD, _card, digits=(12, 64))
 
 # Country code, check digits, then up to 30 alphanumerics, in groups of four or contiguous.
 # Lower-case IBANs are accepted too: mod-97 leaves no room for look-alikes.
@@ -45,7 +45,13 @@ class IbanRecognizer:
     entity_types = frozenset({"IBAN_CODE"})
 
     def find(self, st: ScanText) -> Iterator[Finding]:
-        for m in _IBAN.finditer(st.text):
+        text = st.text
+        for start, _ in st.digit_groups:  # the check digits follow two letters
+            if start < 2 or not text[start - 2 : start].isalpha():
+                continue
+            m = _IBAN.match(text, start - 2)
+            if m is None:
+                continue
             value = m.group()
             while len(value) >= 15:
                 if iban_ok(value.upper()):

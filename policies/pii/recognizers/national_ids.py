@@ -36,6 +36,8 @@ class _IdSpec:
     is_valid: Callable[[str], bool]
     context: tuple[str, ...]
     base: float  # score without context; below the scanner's threshold means "needs context"
+    digits: tuple[int, int]  # digits in the cluster the ID sits in
+    margin: tuple[int, int] = (0, 1)  # letters before/after that cluster
 
 
 _SSN_WORDS = ("ssn", "social security", "social", "security number", "ss#", "ss #", "ssns")
@@ -46,14 +48,16 @@ _SPECS: tuple[_IdSpec, ...] = (
         us_ssn.is_valid,
         _SSN_WORDS,
         0.85,
+        (9, 64),
     ),
-    _IdSpec("US_SSN", r"(?<![\w-])\d{9}(?![\w-])", us_ssn.is_valid, _SSN_WORDS, 0.3),
+    _IdSpec("US_SSN", r"(?<![\w-])\d{9}(?![\w-])", us_ssn.is_valid, _SSN_WORDS, 0.3, (9, 64)),
     _IdSpec(
         "US_ITIN",
         r"(?<![\w-])9\d{2}[- ]?[5-9]\d[- ]?\d{4}(?![\w-])",
         us_itin.is_valid,
         ("itin", "taxpayer", "tax id", "tax identification"),
         0.4,
+        (9, 64),
     ),
     _IdSpec(
         "UK_NHS",
@@ -61,6 +65,7 @@ _SPECS: tuple[_IdSpec, ...] = (
         gb_nhs.is_valid,
         ("nhs", "nhs number", "health service", "patient"),
         0.2,
+        (10, 64),
     ),
     _IdSpec(
         "IN_AADHAAR",
@@ -68,6 +73,7 @@ _SPECS: tuple[_IdSpec, ...] = (
         in_aadhaar.is_valid,
         ("aadhaar", "aadhar", "uidai", "uid"),
         0.2,
+        (12, 64),
     ),
     _IdSpec(
         "IN_PAN",
@@ -75,6 +81,8 @@ _SPECS: tuple[_IdSpec, ...] = (
         in_pan.is_valid,
         ("pan", "permanent account", "income tax"),
         0.4,
+        (4, 4),
+        (5, 2),
     ),
     _IdSpec(
         "PL_PESEL",
@@ -82,6 +90,7 @@ _SPECS: tuple[_IdSpec, ...] = (
         pl_pesel.is_valid,
         ("pesel",),
         0.2,
+        (11, 64),
     ),
     _IdSpec(
         "ES_NIF",
@@ -89,6 +98,8 @@ _SPECS: tuple[_IdSpec, ...] = (
         es_nif.is_valid,
         ("nif", "nie", "dni", "documento"),
         0.6,
+        (7, 8),
+        (1, 2),
     ),
     _IdSpec(
         "IT_FISCAL_CODE",
@@ -96,6 +107,8 @@ _SPECS: tuple[_IdSpec, ...] = (
         it_cf.is_valid,
         ("codice fiscale", "fiscal code", "cf", "tax code"),
         0.8,
+        (2, 2),
+        (6, 10),
     ),
 )
 
@@ -120,6 +133,12 @@ def _validator(spec: _IdSpec) -> Callable[[str, re.Match[str], ScanText], float 
 
 
 NATIONAL_IDS: tuple[PatternRecognizer, ...] = tuple(
-    PatternRecognizer(spec.entity_type, re.compile(spec.pattern), _validator(spec))
+    PatternRecognizer(
+        spec.entity_type,
+        re.compile(spec.pattern),
+        _validator(spec),
+        digits=spec.digits,
+        margin=spec.margin,
+    )
     for spec in _SPECS
 )

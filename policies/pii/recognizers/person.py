@@ -17,18 +17,24 @@ _WORD = r"[A-Z][a-zà-ÿ'’]+(?:-[A-Z][a-zà-ÿ'’]+)?"
 _PARTICLE = r"(?:(?:van|von|de|der|den|du|da|di|del|della|la|le|bin|al)\s+)?"
 _FULL = rf"{_WORD}(?:\s+{_PARTICLE}{_WORD}){{1,2}}"  # first + last (+ one more)
 
-_TITLED = re.compile(
-    rf"(?<![\w])(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Herr|Frau|Mme|Mlle|Sra|Sr)\.?\s+"
-    rf"(?P<name>{_WORD}(?:\s+{_PARTICLE}{_WORD}){{0,2}})"
+# Each trigger is found with str.find (fast), and the name pattern is matched right after it.
+_AFTER_TITLE = re.compile(rf"\.?\s+(?P<name>{_WORD}(?:\s+{_PARTICLE}{_WORD}){{0,2}})")
+_AFTER_INTRO = re.compile(rf":?\s+(?P<name>{_FULL})")
+_AFTER_INTRO_SINGLE = re.compile(rf"\s+(?P<name>{_WORD})(?=[,.!\s])")
+_AFTER_CLOSING = re.compile(rf"[,!]?[ \t]*\n[ \t]*(?P<name>{_FULL})[ \t]*(?:\n|$)")
+_TITLES = ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "Sir", "Dame", "Herr", "Frau", "Mme")
+_INTROS = (
+    *("Dear", "dear", "Hi", "hi", "Hello", "hello", "My name is", "my name is", "Name", "name"),
+    *("I am", "I'm", "This is", "this is", "Attn", "Contact", "Patient", "Employee", "Customer"),
+    *("Signed", "signed"),
 )
-_INTRO = re.compile(
-    rf"(?:(?<![\w])(?:[Dd]ear|[Hh]i|[Hh]ello|[Mm]y name is|[Nn]ame:|I am|I'm|[Tt]his is|[Aa]ttn:?|"
-    rf"[Cc]ontact:|[Pp]atient:|[Ee]mployee:|[Cc]ustomer:|[Ss]igned,?)\s+)(?P<name>{_FULL})"
-)
-_SINGLE_AFTER = re.compile(rf"(?<![\w])(?:[Dd]ear|[Mm]y name is)\s+(?P<name>{_WORD})(?=[,.!\s])")
-_SIGNATURE = re.compile(
-    rf"(?im:^\s*(?:(?:best|kind|warm)\s+)?(?:regards|wishes|sincerely|thanks|cheers|best)"
-    rf"[,!]?[ \t]*\n[ \t]*)(?-i:(?P<name>{_FULL}))[ \t]*$",
+_SINGLE_INTROS = ("Dear", "dear", "My name is", "my name is")
+_CLOSINGS = ("regards", "sincerely", "thanks", "cheers", "wishes", "best")
+_TRIGGERS: tuple[tuple[str, re.Pattern[str], float, bool], ...] = (
+    *((t, _AFTER_TITLE, 0.75, False) for t in _TITLES),
+    *((t, _AFTER_INTRO, 0.7, False) for t in _INTROS),
+    *((t, _AFTER_INTRO_SINGLE, 0.6, False) for t in _SINGLE_INTROS),
+    *((t, _AFTER_CLOSING, 0.7, True) for t in _CLOSINGS),
 )
 _NOT_NAMES = frozenset(
     {
@@ -68,10 +74,17 @@ class PersonContextRecognizer:
 
     def find(self, st: ScanText) -> Iterator[Finding]:
         text = st.text
-        for rx, score in ((_TITLED, 0.75), (_INTRO, 0.7), (_SINGLE_AFTER, 0.6), (_SIGNATURE, 0.7)):
-            for m in rx.finditer(text):
-                start, end = m.span("name")
-                words = m.group("name").split()
-                if words[0] in _NOT_NAMES or words[-1] in _NOT_NAMES:
-                    continue
-                yield Finding("PERSON", start, end, score)
+        for trigger, rx, score, in_lower in _TRIGGERS:
+            haystack = st.lower if in_lower else text
+            i = haystack.find(trigger)
+            while i != -1:
+                if i == 0 or not haystack[i - 1].isalnum():
+                    m = rx.match(text, i + len(trigger))
+                    if m is not None and self._plausible(m.group("name")):
+                        yield Finding("PERSON", *m.span("name"), score)
+                i = haystack.find(trigger, i + 1)
+
+    @staticmethod
+    def _plausible(name: str) -> bool:
+        words = name.split()
+        return words[0] not in _NOT_NAMES and words[-1] not in _NOT_NAMES

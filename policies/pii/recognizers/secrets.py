@@ -63,7 +63,11 @@ def _api_key(value: str, m: re.Match[str], st: ScanText) -> float | None:
     return 0.95
 
 
-API_KEY = PatternRecognizer("API_KEY", _API_KEY, _api_key)
+_KEY_PREFIXES = (
+    *("sk-", "sk_", "rk_", "whsec_", "akia", "asia", "abia", "acca", "ghp_", "gho_", "ghu_"),
+    *("ghs_", "ghr_", "github_pat_", "xox", "xapp-", "aiza", "glpat-", "hf_", "sg.", "npm_"),
+)
+API_KEY = PatternRecognizer("API_KEY", _API_KEY, _api_key, gate=_KEY_PREFIXES)
 SLACK_WEBHOOK = PatternRecognizer(
     "API_KEY", _SLACK_WEBHOOK, lambda v, m, st: 0.95, prefilter="hooks.slack.com"
 )
@@ -112,13 +116,20 @@ def _password(value: str, m: re.Match[str], st: ScanText) -> float | None:
     return 0.9 if assigned else 0.6
 
 
-PASSWORD = PatternRecognizer("PASSWORD", _PASSWORD, _password, group="value")
+PASSWORD = PatternRecognizer(
+    "PASSWORD",
+    _PASSWORD,
+    _password,
+    group="value",
+    gate=("pass", "pwd", "secret", "token", "key"),
+)
 URL_PASSWORD = PatternRecognizer(
     "PASSWORD",
     _URL_PASSWORD,
     lambda v, m, st: None if looks_like_placeholder(v) else 0.98,  # beats the e-mail look-alike
     group="value",
     prefilter="://",
+    gate=("@",),
 )
 
 SECRETS: tuple[PatternRecognizer, ...] = (
