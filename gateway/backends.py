@@ -82,6 +82,6 @@ class BackendPool:
         return _Key(spec.backend, location, spec.api_key_env, spec.timeout_s)
 
     def _build(self, spec: ModelTarget) -> Backend:
-        if spec.tier == "local":
-            return LOCAL_BACKENDS[spec.backend](spec, self._defaults)
-        return CLOUD_BACKENDS[spec.backend](spec)
+        if spec.backend in CLOUD_BACKENDS:
+            return CLOUD_BACKENDS[spec.backend](spec)
+        return LOCAL_BACKENDS[spec.backend](spec, self._defaults)

@@ -9,11 +9,14 @@
 * a rule that sends text to the cloud *unredacted* must require `pii_present: false`, so no
   rule order can ship detected PII raw;
 * a protection rule that keeps traffic local has only local fallbacks.
+
+Cross-reference errors are `PolicyValueError`s: they carry the `loc` of the offending value
+(e.g. ``("route", 2, "fallbacks", 0)``) so a loader can point at its line and column.
 """
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Literal, Self, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -21,6 +24,15 @@ from router.types import Tier
 
 Action = Literal["local", "cloud", "cloud_redacted", "block"]
 CLOUD_ACTIONS: frozenset[str] = frozenset({"cloud", "cloud_redacted"})
+Loc: TypeAlias = tuple[str | int, ...]
+
+
+class PolicyValueError(ValueError):
+    """A policy error located at `loc`, a path of keys and list indices from the document root."""
+
+    def __init__(self, loc: Loc, message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
 
 
 class _Strict(BaseModel):
@@ -32,7 +44,8 @@ class ModelTarget(_Strict):
 
     tier: Tier
     backend: Literal["llamacpp", "openai_compat", "litellm"] = Field(
-        description="llamacpp (in-process), openai_compat (Ollama, vLLM…) or litellm (cloud)."
+        description="llamacpp (in-process, local), litellm (cloud, any provider) or "
+        "openai_compat (any OpenAI-compatible server, local or cloud, without litellm)."
     )
     model: str = Field(description="Model id for the backend (a litellm model string for cloud).")
     api_base: str | None = Field(default=None, description="Base URL for HTTP backends.")
@@ -48,8 +61,9 @@ class ModelTarget(_Strict):
 
     @model_validator(mode="after")
     def _backend_fits_tier(self) -> Self:
-        wanted: Tier = "cloud" if self.backend == "litellm" else "local"
-        if self.tier != wanted:
+        fixed: dict[str, Tier] = {"litellm": "cloud", "llamacpp": "local"}
+        wanted = fixed.get(self.backend)
+        if wanted is not None and self.tier != wanted:
             raise ValueError(f"backend '{self.backend}' serves the {wanted} tier, not {self.tier}")
         return self
 
@@ -62,7 +76,9 @@ class Condition(_Strict):
     sensitivity_gte: float | None = Field(default=None, ge=0, le=1)
     sensitivity_lt: float | None = Field(default=None, ge=0, le=1)
     pii_any: list[str] | None = Field(
-        default=None, description="Matches when any of these PII entity types was found."
+        default=None,
+        min_length=1,
+        description="Matches when any of these PII entity types was found.",
     )
     pii_present: bool | None = Field(
         default=None, description="true: some configured PII was found; false: none was."
@@ -77,6 +93,22 @@ class Condition(_Strict):
     needs_cloud_features: bool | None = Field(
         default=None, description="true when the request has tools or non-text content."
     )
+
+    @model_validator(mode="after")
+    def _ranges_can_match(self) -> Self:
+        for low, high in (
+            ("difficulty_gte", "difficulty_lt"),
+            ("sensitivity_gte", "sensitivity_lt"),
+            ("prompt_tokens_gte", "prompt_tokens_lt"),
+        ):
+            low_value, high_value = getattr(self, low), getattr(self, high)
+            if low_value is not None and high_value is not None and low_value >= high_value:
+                raise PolicyValueError(
+                    (high,),
+                    f"{low} ({low_value}) must be below {high} ({high_value}), "
+                    "or the rule can never match",
+                )
+        return self
 
 
 class Rule(_Strict):
@@ -115,54 +147,73 @@ class RoutingPolicy(BaseModel):
     def _check_references(self) -> Self:
         names: set[str] = set()
         for stage, rules in (("protect", self.protect), ("route", self.route)):
-            for rule in rules:
+            for index, rule in enumerate(rules):
                 if rule.name in names:
-                    raise ValueError(f"duplicate rule name '{rule.name}'")
+                    raise PolicyValueError(
+                        (stage, index, "name"),
+                        f"duplicate rule name '{rule.name}' (names are unique across protect "
+                        "and route)",
+                    )
                 names.add(rule.name)
-                self._check_rule(stage, rule)
-        self._check_target("default", self.default.action, self.default.target)
-        for alias in self.default.fallbacks:
-            self._require_alias("default", alias)
+                self._check_rule((stage, index), rule)
+        self._check_target(
+            ("default", "target"), "default", self.default.action, self.default.target
+        )
+        for index, alias in enumerate(self.default.fallbacks):
+            self._require_alias(("default", "fallbacks", index), "default", alias)
         if self.soft_budget_target is not None:
-            self._check_target("soft_budget_target", "local", self.soft_budget_target)
+            self._check_target(
+                ("soft_budget_target",), "soft_budget_target", "local", self.soft_budget_target
+            )
         return self
 
-    def _check_rule(self, stage: str, rule: Rule) -> None:
+    def _check_rule(self, loc: Loc, rule: Rule) -> None:
         where = f"rule '{rule.name}'"
-        if stage == "protect" and rule.action == "cloud":
-            raise ValueError(
+        protect = loc[0] == "protect"
+        if protect and rule.action == "cloud":
+            raise PolicyValueError(
+                (*loc, "action"),
                 f"{where}: a protect rule cannot send raw text to the cloud; "
-                "use local, cloud_redacted or block"
+                "use local, cloud_redacted or block",
             )
         if rule.action == "cloud" and rule.when.pii_present is not False:
-            raise ValueError(
+            raise PolicyValueError(
+                (*loc, "action"),
                 f"{where}: action 'cloud' sends text unredacted, so the rule must require "
-                "`pii_present: false` (or use action 'cloud_redacted')"
+                "`pii_present: false` (or use action 'cloud_redacted')",
             )
         if rule.action == "block":
             if rule.target is not None or rule.fallbacks:
-                raise ValueError(f"{where}: a block rule takes no target or fallbacks")
+                key = "target" if rule.target is not None else "fallbacks"
+                raise PolicyValueError(
+                    (*loc, key), f"{where}: a block rule takes no target or fallbacks"
+                )
             return
         if rule.target is None:
-            raise ValueError(f"{where}: action '{rule.action}' needs a target model alias")
-        self._check_target(where, rule.action, rule.target)
-        for alias in rule.fallbacks:
-            fallback = self._require_alias(where, alias)
-            if stage == "protect" and rule.action == "local" and fallback.tier != "local":
-                raise ValueError(
-                    f"{where}: keeps traffic local, so its fallback '{alias}' must be local too"
+            raise PolicyValueError(
+                (*loc, "action"), f"{where}: action '{rule.action}' needs a target model alias"
+            )
+        self._check_target((*loc, "target"), where, rule.action, rule.target)
+        for index, alias in enumerate(rule.fallbacks):
+            fallback = self._require_alias((*loc, "fallbacks", index), where, alias)
+            if protect and rule.action == "local" and fallback.tier != "local":
+                raise PolicyValueError(
+                    (*loc, "fallbacks", index),
+                    f"{where}: keeps traffic local, so its fallback '{alias}' must be local too",
                 )
 
-    def _check_target(self, where: str, action: str, alias: str) -> None:
-        target = self._require_alias(where, alias)
+    def _check_target(self, loc: Loc, where: str, action: str, alias: str) -> None:
+        target = self._require_alias(loc, where, alias)
         wanted = "cloud" if action in CLOUD_ACTIONS else "local"
         if target.tier != wanted:
-            raise ValueError(
-                f"{where}: action '{action}' needs a {wanted} model, but '{alias}' is {target.tier}"
+            raise PolicyValueError(
+                loc,
+                f"{where}: action '{action}' needs a {wanted} model, "
+                f"but '{alias}' is {target.tier}",
             )
 
-    def _require_alias(self, where: str, alias: str) -> ModelTarget:
+    def _require_alias(self, loc: Loc, where: str, alias: str) -> ModelTarget:
         if alias not in self.models:
             known = ", ".join(sorted(self.models))
-            raise ValueError(f"{where}: unknown model alias '{alias}' (known: {known})")
+            raise PolicyValueError(loc, f"{where}: unknown model alias '{alias}' (known: {known})")
         return self.models[alias]
