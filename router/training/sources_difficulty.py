@@ -1,0 +1,153 @@
+"""Readers for the difficulty sources in `../shared/data/difficulty/` (see MANIFEST.md).
+
+`difficulty` = 1 when the local model's answer is (or is taken to be) not acceptable. Label
+sources, kept per row in `difficulty_source`:
+
+- `gsm8k_smollm2` (measured): SmolLM2-135M through our llama.cpp backend, exact match on the
+  final number (see `label_gsm8k.py`); difficulty = 1 - local_ok.
+- `mmlu_mixtral` (proxy): 1 - Mixtral-8x7B correctness from RouteLLM's response files (a
+  7B-class local model as stand-in for ours; SmolLM2 would do worse).
+- `arena_hard_prior` (prior): Arena-hard prompts were chosen to be hard for strong models: 1.
+- `easy_prior` (prior): Dolly open-QA, self-instruct user tasks and Vicuna's chat categories are
+  short everyday requests: 0, "mostly local-OK". Vicuna's coding/math/fermi questions: 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+from router.training.records import Row
+
+GSM8K = "openai/grade-school-math@3101c7d5 grade_school_math/data/train.jsonl"
+MMLU = "lm-sys/RouteLLM@0b64fdaf routellm/evals/mmlu/responses/"
+ARENA_V01 = "lm-sys/arena-hard-auto@efc012e1 data/arena-hard-v0.1/question.jsonl"
+ARENA_V20 = "lmarena/arena-hard-auto@196f6b82 data/arena-hard-v2.0/question.jsonl"
+VICUNA = "lm-sys/FastChat@0e6d3e4b fastchat/llm_judge/data/vicuna_bench/question.jsonl"
+SELF_INSTRUCT = "yizhongw/self-instruct@0b26ccaa human_eval/user_oriented_instructions.jsonl"
+DOLLY = "prp-e/chinkara-openqa-dataset@6720f527 (databricks-dolly-15k open_qa)"
+APACHE = "Apache-2.0"
+VICUNA_HARD = {"coding", "math", "fermi"}
+
+
+def _jsonl(path: Path) -> Iterator[dict[str, object]]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                yield json.loads(line)
+
+
+def gsm8k_rows(data: Path, labels_path: Path) -> Iterator[Row]:
+    """GSM8K questions that the local model has been run on, with the measured label."""
+    if not labels_path.exists():
+        return
+    questions = [str(r["question"]) for r in _jsonl(data / "difficulty/gsm8k/train.jsonl")]
+    for record in _jsonl(labels_path):
+        index = int(str(record["index"]))
+        yield Row(
+            text=questions[index],
+            source="gsm8k",
+            group=f"gsm8k:{index}",
+            provenance=f"{GSM8K}#L{index + 1}",
+            license="MIT",
+            difficulty=0.0 if record["local_ok"] else 1.0,
+            difficulty_source="gsm8k_smollm2",
+            sensitivity=0.0,
+            sensitivity_source="difficulty_prompt",
+        )
+
+
+def contaminated_prompts(data: Path) -> set[str]:
+    """Prompts RouteLLM found in both its train and eval sets: dropped from every split."""
+    out: set[str] = set()
+    for record in _jsonl(data / "difficulty/mmlu_routellm/contaminated_prompts.jsonl"):
+        out.add(str(record["train_prompt"]).strip())
+        out.add(str(record["eval_prompt"]).strip())
+    return out
+
+
+def mmlu_rows(data: Path) -> Iterator[Row]:
+    """MMLU prompts with Mixtral-8x7B's correctness as the difficulty proxy."""
+    for path in sorted((data / "difficulty/mmlu_routellm").glob("mmlu_*.csv")):
+        subject = path.stem.removeprefix("mmlu_")
+        with path.open(encoding="utf-8", newline="") as handle:
+            for i, record in enumerate(csv.DictReader(handle)):
+                correct = record["mistralai/Mixtral-8x7B-Instruct-v0.1"].strip().lower() == "true"
+                yield Row(
+                    text=record["prompt"],
+                    source="mmlu",
+                    group=f"mmlu:{subject}:{i}",
+                    provenance=f"{MMLU}{path.name}#row{i}",
+                    license=APACHE,
+                    difficulty=0.0 if correct else 1.0,
+                    difficulty_source="mmlu_mixtral",
+                    sensitivity=0.0,
+                    sensitivity_source="difficulty_prompt",
+                )
+
+
+def arena_rows(data: Path) -> Iterator[Row]:
+    """Arena-hard v0.1 and v2.0 prompts (first turn): needs cloud."""
+    for record in _jsonl(data / "difficulty/arena_hard/v0.1_question.jsonl"):
+        turns = record["turns"]
+        assert isinstance(turns, list)
+        qid = str(record["question_id"])
+        yield _hard(str(turns[0]["content"]), f"arena:{qid}", f"{ARENA_V01}#{qid}")
+    for record in _jsonl(data / "difficulty/arena_hard/v2.0_question.jsonl"):
+        uid = str(record["uid"])
+        yield _hard(str(record["prompt"]), f"arena:{uid}", f"{ARENA_V20}#{uid}")
+
+
+def _hard(text: str, group: str, provenance: str) -> Row:
+    return Row(
+        text=text,
+        source="arena_hard",
+        group=group,
+        provenance=provenance,
+        license=APACHE,
+        difficulty=1.0,
+        difficulty_source="arena_hard_prior",
+        sensitivity=0.0,
+        sensitivity_source="difficulty_prompt",
+    )
+
+
+def easy_rows(data: Path) -> Iterator[Row]:
+    """Dolly open-QA, self-instruct and Vicuna prompts with the everyday-request prior."""
+    for i, record in enumerate(_jsonl(data / "difficulty/dolly_open_qa/open_qa.jsonl")):
+        question = str(record["text"]).split("### Assistant:")[0].removeprefix("### Human:")
+        yield _easy(question.strip(), "dolly", f"dolly:{i}", f"{DOLLY}#L{i + 1}", "CC-BY-SA-3.0")
+    for record in _jsonl(data / "difficulty/self_instruct/user_oriented_instructions.jsonl"):
+        instances = record["instances"]
+        assert isinstance(instances, list)
+        first = str(instances[0]["input"]).strip() if instances else ""
+        text = f"{record['instruction']}\n\n{first}".strip()
+        rid = str(record["id"])
+        yield _easy(text, "self_instruct", f"self_instruct:{rid}", f"{SELF_INSTRUCT}#{rid}", APACHE)
+    for record in _jsonl(data / "difficulty/vicuna_bench/question.jsonl"):
+        turns = record["turns"]
+        assert isinstance(turns, list)
+        qid = str(record["question_id"])
+        row = _easy(str(turns[0]), "vicuna", f"vicuna:{qid}", f"{VICUNA}#{qid}", APACHE)
+        if record["category"] in VICUNA_HARD:
+            row = replace(row, difficulty=1.0)
+        yield row
+
+
+def _easy(text: str, source: str, group: str, provenance: str, license_: str) -> Row:
+    return Row(
+        text=text,
+        source=source,
+        group=group,
+        provenance=provenance,
+        license=license_,
+        difficulty=0.0,
+        difficulty_source="easy_prior",
+        sensitivity=0.0,
+        sensitivity_source="difficulty_prompt",
+    )
