@@ -1,0 +1,78 @@
+"""Decision latency of the router's ONNX classifier at ~50 / 500 / 4000-token prompts.
+
+Run: `.venv/bin/python bench/bench_classifier.py [--runs 1000] [--threads 1]`
+Prints a table and appends it to docs/benchmarks.md with the date, machine and command.
+Note: `score()` keeps only the last 4000 characters (~1000 tokens), so the 4000-token row
+measures a truncated prompt — as the gateway scores it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from router.classifier import OnnxClassifier  # noqa: E402
+from router.training.latency import measure  # noqa: E402
+
+
+def machine() -> str:
+    """CPU model, core count and OS, for the record."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--no-write", action="store_true", help="Do not append to the docs.")
+    args = parser.parse_args()
+    version = OnnxClassifier(intra_op_threads=args.threads).version
+    rows = measure(runs=args.runs, intra_op_threads=args.threads)
+    table = [
+        "| prompt | chars scored | p50 ms | p99 ms | mean ms |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        table.append(
+            f"| ~{r.tokens} tokens | {min(r.chars, 4000)} | {r.p50_ms:.3f} | {r.p99_ms:.3f} | "
+            f"{r.mean_ms:.3f} |"
+        )
+    command = " ".join([".venv/bin/python", "bench/bench_classifier.py", *sys.argv[1:]])
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    section = "\n".join(
+        [
+            f"## Router classifier decision latency ({now})",
+            "",
+            f"- model: `router/models/model.onnx` version `{version}`, "
+            f"onnxruntime CPU, {args.threads} intra-op thread(s), {args.runs} runs per size",
+            f"- machine: {machine()} (shared with other jobs while measured)",
+            f"- command: `{command}`",
+            "",
+            *table,
+            "",
+        ]
+    )
+    print(section)
+    if not args.no_write:
+        docs = ROOT / "docs" / "benchmarks.md"
+        existing = docs.read_text("utf-8") if docs.exists() else "# Benchmarks\n"
+        docs.write_text(existing.rstrip("\n") + "\n\n" + section, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

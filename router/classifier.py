@@ -1,0 +1,79 @@
+"""The router's prompt classifier: one ONNX graph, raw text in, two probabilities out.
+
+What is scored: the caller passes `router.text.scoring_text(req)` — the system/developer turns
+plus the last user turn, at most the last 4000 characters. `score()` then collapses runs of
+whitespace to one space (the same normalisation the model was trained with) and keeps the last
+`SCORED_CHARS` characters. The graph (TF-IDF word 1-2-grams + character 2-4-grams → two
+logistic-regression heads, exported with skl2onnx) takes that string and returns
+`probabilities[:, i]` for the heads named in the model's `heads` metadata.
+
+The onnxruntime session is created once in `__init__` and `InferenceSession.run` is
+thread-safe, so one instance serves every request. onnxruntime is imported lazily.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+from pathlib import Path
+from typing import Any
+
+from router.text import SCORED_CHARS
+
+MODEL_FILE = "model.onnx"
+THRESHOLDS_FILE = "thresholds.json"
+HEADS = ("difficulty", "sensitivity")
+
+
+def normalize(text: str) -> str:
+    """Whitespace collapsed to single spaces, then the last `SCORED_CHARS` characters."""
+    return " ".join(text.split())[-SCORED_CHARS:]
+
+
+def models_dir() -> Path:
+    """The folder holding the shipped model, its card and thresholds (`router/models/`)."""
+    return Path(str(importlib.resources.files("router") / "models"))
+
+
+def default_model_path() -> Path:
+    """The shipped ONNX model."""
+    return models_dir() / MODEL_FILE
+
+
+def default_thresholds(path: str | Path | None = None) -> dict[str, float]:
+    """The recommended thresholds shipped next to the model (see model_card.md)."""
+    folder = Path(path).parent if path is not None else models_dir()
+    raw: dict[str, Any] = json.loads((folder / THRESHOLDS_FILE).read_text(encoding="utf-8"))
+    return {key: float(value) for key, value in raw.items() if isinstance(value, int | float)}
+
+
+class OnnxClassifier:
+    """`Classifier` backed by onnxruntime; scores `difficulty` and `sensitivity` in [0, 1]."""
+
+    def __init__(self, path: str | Path | None = None, *, intra_op_threads: int = 1) -> None:
+        import numpy as np
+        import onnxruntime as ort
+
+        self.path = Path(path) if path is not None else default_model_path()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = intra_op_threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        self._session = ort.InferenceSession(
+            str(self.path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        meta = self._session.get_modelmeta().custom_metadata_map
+        self.heads: tuple[str, ...] = tuple(json.loads(meta.get("heads", json.dumps(HEADS))))
+        self.version: str = meta.get("version", "unknown")
+        self._input = self._session.get_inputs()[0].name
+        self._np = np
+
+    def score(self, text: str) -> dict[str, float]:
+        """Probabilities for one prompt text (see the module docstring for what to pass)."""
+        return self.score_batch([text])[0]
+
+    def score_batch(self, texts: list[str]) -> list[dict[str, float]]:
+        """Probabilities for several texts in one run."""
+        batch = self._np.array([[normalize(t)] for t in texts], dtype=object)
+        (probabilities,) = self._session.run(["probabilities"], {self._input: batch})
+        return [{head: float(row[i]) for i, head in enumerate(self.heads)} for row in probabilities]

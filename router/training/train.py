@@ -1,0 +1,174 @@
+"""Train the TF-IDF → logistic-regression classifier and write the ONNX model.
+
+Each head trains on the rows that carry its label (a row without a label for a head is not a
+negative for it). The regularisation strength C is picked per head by validation log-loss from
+a small grid, then the head's logit is Platt-scaled on the validation split (a·z + b, folded
+into the exported weights) so its probabilities are calibrated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.sparse import csr_matrix
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+from sklearn.pipeline import FeatureUnion
+
+from router.classifier import HEADS, normalize
+from router.training.build_data import read_split
+from router.training.onnx_export import export, fit_featurizer
+
+Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class TrainConfig:
+    """Inputs and hyper-parameters of a training run."""
+
+    dataset_dir: Path
+    word_features: int = 20000
+    char_features: int = 20000
+    c_grid: tuple[float, ...] = (0.5, 2.0, 8.0)
+    seed: int = 0
+    max_rows: int | None = None  # a deterministic subset, for CI
+
+
+@dataclass(slots=True)
+class Head:
+    """One trained, calibrated head: probability = sigmoid(a * (x·coef + b0) + b)."""
+
+    name: str
+    coef: Array
+    intercept: float
+    c: float
+    platt: tuple[float, float] = (1.0, 0.0)
+    validation: dict[str, float] = field(default_factory=dict)
+
+    def folded(self) -> tuple[Array, float]:
+        """Weights and bias with the Platt scaling folded in."""
+        a, b = self.platt
+        return a * self.coef, a * self.intercept + b
+
+
+@dataclass(slots=True)
+class Trained:
+    """The fitted featurizer and heads."""
+
+    featurizer: FeatureUnion
+    heads: dict[str, Head]
+
+    def probabilities(self, texts: list[str]) -> Array:
+        """scikit-learn side of the model (for parity checks with ONNX): [N, heads]."""
+        x = self.featurizer.transform([normalize(t) for t in texts])
+        columns = []
+        for name in HEADS:
+            w, b = self.heads[name].folded()
+            columns.append(_sigmoid(np.asarray(x @ w).ravel() + b))
+        return np.column_stack(columns)
+
+
+def _sigmoid(z: Array) -> Array:
+    out: Array = 1.0 / (1.0 + np.exp(-z))
+    return out
+
+
+def load(config: TrainConfig, split: str) -> list[dict[str, Any]]:
+    """A split, optionally cut to a deterministic subset of `max_rows` rows."""
+    rows = read_split(config.dataset_dir, split)
+    if config.max_rows is not None:
+        rng = np.random.default_rng(config.seed)
+        keep = rng.permutation(len(rows))[: config.max_rows]
+        rows = [rows[i] for i in sorted(keep)]
+    return rows
+
+
+def labelled(rows: list[dict[str, Any]], head: str) -> tuple[list[str], NDArray[np.int64]]:
+    """Normalised texts and 0/1 labels of the rows that carry a label for `head`."""
+    picked = [r for r in rows if r[head] is not None]
+    texts = [normalize(r["text"]) for r in picked]
+    return texts, np.array([int(r[head] >= 0.5) for r in picked], dtype=np.int64)
+
+
+def _fit_head(
+    name: str,
+    x: csr_matrix,
+    y: NDArray[np.int64],
+    x_val: csr_matrix,
+    y_val: NDArray[np.int64],
+    config: TrainConfig,
+) -> Head:
+    best: Head | None = None
+    best_loss = np.inf
+    for c in config.c_grid:
+        model = LogisticRegression(C=c, max_iter=2000, random_state=config.seed)
+        model.fit(x, y)
+        loss = float(log_loss(y_val, model.predict_proba(x_val)[:, 1], labels=[0, 1]))
+        if loss < best_loss:
+            best_loss = loss
+            coef = np.asarray(model.coef_[0], dtype=np.float64)
+            best = Head(name, coef, float(model.intercept_[0]), c)
+    assert best is not None
+    logits = np.asarray(x_val @ best.coef).ravel() + best.intercept
+    if len(set(y_val.tolist())) == 2:
+        platt = LogisticRegression(C=1e6, max_iter=1000).fit(logits.reshape(-1, 1), y_val)
+        best.platt = (float(platt.coef_[0][0]), float(platt.intercept_[0]))
+    best.validation = {"log_loss": best_loss, "c": best.c}
+    return best
+
+
+def train(config: TrainConfig) -> Trained:
+    """Fit the featurizer on all training texts, then one head per label."""
+    rows = load(config, "train")
+    val_rows = load(config, "validation")
+    featurizer = fit_featurizer(
+        [normalize(r["text"]) for r in rows], config.word_features, config.char_features
+    )
+    heads: dict[str, Head] = {}
+    for name in HEADS:
+        texts, y = labelled(rows, name)
+        val_texts, y_val = labelled(val_rows, name)
+        x = featurizer.transform(texts)
+        x_val = featurizer.transform(val_texts)
+        heads[name] = _fit_head(name, x, y, x_val, y_val, config)
+    return Trained(featurizer, heads)
+
+
+def to_onnx(trained: Trained, metadata: dict[str, str]) -> Any:
+    """The ONNX model of a trained classifier."""
+    weights = np.column_stack([trained.heads[n].folded()[0] for n in HEADS]).astype(np.float32)
+    bias = np.array([trained.heads[n].folded()[1] for n in HEADS], dtype=np.float32)
+    return export(trained.featurizer, weights, bias, list(HEADS), metadata)
+
+
+def save(trained: Trained, config: TrainConfig, out_dir: Path, version: str) -> Path:
+    """Write `model.onnx` and `training.json` (hyper-parameters, chosen C, Platt, dataset)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest = json.loads((config.dataset_dir / "manifest.json").read_text("utf-8"))
+    dataset_digest = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()
+    model = to_onnx(trained, {"version": version, "dataset_sha256": dataset_digest[:16]})
+    path = out_dir / "model.onnx"
+    path.write_bytes(model.SerializeToString())
+    info = {
+        "version": version,
+        "dataset": {"version": manifest["version"], "manifest_sha256": dataset_digest},
+        "featurizer": {
+            "word": "TF-IDF binary, [a-zA-Z0-9_]+ tokens, 1-2-grams, min_df 2",
+            "char": "TF-IDF binary, char 2-4-grams, min_df 2",
+            "word_features": len(trained.featurizer.transformer_list[0][1].vocabulary_),
+            "char_features": len(trained.featurizer.transformer_list[1][1].vocabulary_),
+        },
+        "heads": {
+            n: {"C": h.c, "platt": list(h.platt), "validation": h.validation}
+            for n, h in trained.heads.items()
+        },
+        "seed": config.seed,
+    }
+    (out_dir / "training.json").write_text(json.dumps(info, indent=1, sort_keys=True) + "\n")
+    return path
