@@ -256,7 +256,8 @@ class Pipeline:
         error_code: str | None = None,
     ) -> None:
         target = route.target
-        prices = self._accountant.price(plan.policy.document, target, usage)
+        latency_ms = (time.perf_counter() - plan.started) * 1000
+        prices = self._accountant.price(plan.policy.document, target, usage, latency_ms=latency_ms)
         entry = LedgerEntry(
             request_id=route.request_id,
             timestamp=datetime.now(UTC),
@@ -272,11 +273,16 @@ class Pipeline:
             completion_tokens=usage.completion_tokens,
             cost_usd=prices.cost,
             counterfactual_cost_usd=prices.counterfactual,
-            latency_ms=(time.perf_counter() - plan.started) * 1000,
+            latency_ms=latency_ms,
             ttft_ms=ttft_ms,
             fallback_used=route.fallback_used,
             pii_counts=plan.protection.counts,
             error_code=error_code,
+            pii_redacted=target is not None
+            and target.tier == "cloud"
+            and plan.protection.redacted is not None,
+            reference_model=plan.policy.document.reference_model,
+            price_source=prices.source,
         )
         try:
             await self._ledger.record(entry)

@@ -81,7 +81,11 @@ async def build_services(
         privacy=Privacy(),
         backends=backends,
         ledger=ledger,
-        accountant=Accountant(),
+        accountant=Accountant(
+            settings.local_cost_per_million_tokens,
+            local_cost_per_hour=settings.local_cost_per_hour,
+            local_tokens_per_second=settings.local_tokens_per_second,
+        ),
     )
     services = Services(settings, policies, backends, ledger, pipeline)
     if settings.load_local_on_start:

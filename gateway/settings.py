@@ -75,7 +75,26 @@ class Settings(BaseSettings):
 
     database_url: str | None = Field(
         default=None,
-        description="Ledger store: postgresql://… or sqlite:///path (default: in-memory).",
+        description="Ledger store: postgresql://…, sqlite:///path or a file path "
+        "(default: SQLite file hybridgw.db in the working directory).",
+    )
+    ledger_sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
+        default="FULL",
+        description="SQLite fsync level: FULL survives power loss, NORMAL only process crashes.",
+    )
+    local_cost_per_million_tokens: float = Field(
+        default=0.0, ge=0, description="Local cost, USD per 1M tokens (default 0 marginal)."
+    )
+    local_cost_per_hour: float = Field(
+        default=0.0, ge=0, description="Local hardware, USD per hour, amortised over throughput."
+    )
+    local_tokens_per_second: float | None = Field(
+        default=None, gt=0, description="Throughput for the hourly rate (default: measured)."
+    )
+    reference_latency_estimate_ms: float = Field(
+        default=1500.0,
+        gt=0,
+        description="Reference cloud model latency used, labelled estimated, until measured.",
     )
     redis_url: str | None = Field(default=None, description="Redis for shared state (scale-out).")
     redis_failure_mode: Literal["open", "closed"] = Field(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from router.reporting import GroupBy, ReportRow
 from router.types import ChatChunk, ChatRequest, ChatResponse, Tier
 
 
@@ -53,11 +54,25 @@ class LedgerEntry:
     pii_counts: Mapping[str, int] = field(default_factory=dict)
     cache_hit: bool = False
     error_code: str | None = None
+    pii_redacted: bool = False
+    reference_model: str | None = None
+    price_source: str | None = None
 
 
 class Ledger(Protocol):
     """Where request records go. `record` must not slow the request path."""
 
     async def record(self, entry: LedgerEntry) -> None: ...
+
+    async def summarize(
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        group_by: GroupBy,
+        tenant: str | None = None,
+    ) -> list[ReportRow]:
+        """Rows per group of records with `since <= timestamp < until`, then one total row."""
+        ...
 
     async def aclose(self) -> None: ...

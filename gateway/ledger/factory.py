@@ -1,11 +1,48 @@
-"""Pick the ledger store from settings."""
+"""Pick the ledger store from settings: `HYBRIDGW_DATABASE_URL` names it.
+
+* `postgresql://…` (or `postgres://…`) → `PostgresLedger`;
+* `sqlite:///path` or a plain file path → `SqliteLedger` at that path;
+* unset → `SqliteLedger` on `hybridgw.db` in the working directory.
+"""
 
 from __future__ import annotations
 
-from gateway.ledger.memory import InMemoryLedger
+from pathlib import Path
+
 from gateway.settings import Settings
 from router.protocols import Ledger
 
+DEFAULT_SQLITE = "hybridgw.db"
+
+
+def describe_store(url: str | None) -> str:
+    """Where the ledger lives, for humans (never prints a password)."""
+    kind, target = parse_url(url)
+    if kind == "postgres":
+        return "PostgreSQL " + target.split("@")[-1]
+    return f"SQLite {Path(target).resolve()}"
+
+
+def parse_url(url: str | None) -> tuple[str, str]:
+    """("postgres", dsn) or ("sqlite", path)."""
+    if not url:
+        return "sqlite", DEFAULT_SQLITE
+    if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+        return "postgres", url.replace("postgresql+psycopg://", "postgresql://", 1)
+    if url.startswith("sqlite:///"):
+        return "sqlite", url.removeprefix("sqlite:///")
+    if "://" in url:
+        raise ValueError(f"unsupported ledger URL scheme in {url.split('://')[0]}://…")
+    return "sqlite", url
+
 
 async def build_ledger(settings: Settings) -> Ledger:
-    return InMemoryLedger()
+    """Open (creating and migrating as needed) the configured store."""
+    kind, target = parse_url(settings.database_url)
+    if kind == "postgres":
+        from gateway.ledger.postgres import PostgresLedger
+
+        return await PostgresLedger.open(target)
+    from gateway.ledger.sqlite import SqliteLedger
+
+    return await SqliteLedger.open(Path(target), settings.ledger_sqlite_synchronous)

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from gateway.reports.aggregate import summarize_entries
 from router.protocols import LedgerEntry
+from router.reporting import GroupBy, ReportRow
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 class InMemoryLedger:
@@ -11,6 +19,31 @@ class InMemoryLedger:
 
     async def record(self, entry: LedgerEntry) -> None:
         self.entries.append(entry)
+
+    async def summarize(
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        group_by: GroupBy,
+        tenant: str | None = None,
+    ) -> list[ReportRow]:
+        entries = await self.fetch(since=since, until=until, tenant=tenant)
+        return summarize_entries(entries, group_by)
+
+    async def fetch(
+        self, *, since: datetime, until: datetime, tenant: str | None = None
+    ) -> list[LedgerEntry]:
+        """The entries with `since <= timestamp < until`, oldest first."""
+        low, high = _aware(since), _aware(until)
+        return sorted(
+            (
+                e
+                for e in self.entries
+                if low <= _aware(e.timestamp) < high and (tenant is None or e.tenant == tenant)
+            ),
+            key=lambda e: (_aware(e.timestamp), e.request_id),
+        )
 
     async def aclose(self) -> None:
         """Nothing to release."""

@@ -1,0 +1,155 @@
+"""`PostgresLedger`: the scale-out store (psycopg 3, async), shared by every gateway replica.
+
+One writer connection commits batches (group commit) before the awaiting `record()` calls
+return, with PostgreSQL's default `synchronous_commit=on`: a returned `record()` is durable on
+the server. Reports use a second connection, so a long report never delays a write. Connection
+loss is repaired on the next write or report; the failed write raises, and the pipeline logs it
+without failing the already-given answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+
+from gateway.ledger.schema import COLUMN_LIST, COLUMNS, MIGRATIONS, from_row, to_row
+from gateway.reports.aggregate import summarize_entries
+from router.protocols import LedgerEntry
+from router.reporting import GroupBy, ReportRow
+
+_INSERT = (
+    f"INSERT INTO ledger ({COLUMN_LIST}) VALUES ({', '.join('%s' for _ in COLUMNS)}) "
+    "ON CONFLICT (request_id) DO NOTHING"
+)
+_BATCH = 512
+_LOCK_ID = 0x6879_6272_6964  # pg_advisory_xact_lock key: replicas migrate one at a time
+_Item = tuple[tuple[Any, ...], "asyncio.Future[None]"]
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+class PostgresLedger:
+    """A `Ledger` in PostgreSQL. Build with `await PostgresLedger.open(url)`."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._writer: psycopg.AsyncConnection[Any] | None = None
+        self._reader: psycopg.AsyncConnection[Any] | None = None
+        self._read_lock = asyncio.Lock()
+        self._queue: asyncio.Queue[_Item | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def open(cls, url: str) -> PostgresLedger:
+        """Connect, apply pending migrations, start the writer task."""
+        ledger = cls(url)
+        conn = await ledger._writer_conn()
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_ID,))
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS ledger_schema (version INTEGER PRIMARY KEY, "
+                "description TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+            )
+            cur = await conn.execute("SELECT version FROM ledger_schema")
+            applied = {v for (v,) in await cur.fetchall()}
+            for migration in MIGRATIONS:
+                if migration.version in applied:
+                    continue
+                for statement in migration.postgres:
+                    await conn.execute(statement)
+                await conn.execute(
+                    "INSERT INTO ledger_schema (version, description) VALUES (%s, %s)",
+                    (migration.version, migration.description),
+                )
+        ledger._task = asyncio.create_task(ledger._write_loop(), name="ledger-writer")
+        return ledger
+
+    async def record(self, entry: LedgerEntry) -> None:
+        """Returns once the entry is committed (or raises what the commit raised)."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        row = list(to_row(entry))
+        row[1] = _aware(entry.timestamp)
+        self._queue.put_nowait((tuple(row), done))
+        await done
+
+    async def summarize(
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        group_by: GroupBy,
+        tenant: str | None = None,
+    ) -> list[ReportRow]:
+        entries = await self.fetch(since=since, until=until, tenant=tenant)
+        return summarize_entries(entries, group_by)
+
+    async def fetch(
+        self, *, since: datetime, until: datetime, tenant: str | None = None
+    ) -> list[LedgerEntry]:
+        """The records with `since <= timestamp < until`, oldest first."""
+        sql = f"SELECT {COLUMN_LIST} FROM ledger WHERE ts >= %s AND ts < %s"
+        params: list[Any] = [_aware(since), _aware(until)]
+        if tenant is not None:
+            sql += " AND tenant = %s"
+            params.append(tenant)
+        async with self._read_lock:
+            if self._reader is None or self._reader.closed:
+                self._reader = await psycopg.AsyncConnection.connect(self._url, autocommit=True)
+            try:
+                cur = await self._reader.execute(sql + " ORDER BY ts, request_id", params)
+                rows = await cur.fetchall()
+            except psycopg.OperationalError:
+                await self._reader.close()
+                raise
+        return [from_row(row, row[1].astimezone(UTC)) for row in rows]
+
+    async def aclose(self) -> None:
+        """Commit what is queued, stop the writer, close both connections."""
+        if self._task is not None:
+            self._queue.put_nowait(None)
+            await self._task
+        for conn in (self._writer, self._reader):
+            if conn is not None:
+                await conn.close()
+
+    async def _writer_conn(self) -> psycopg.AsyncConnection[Any]:
+        if self._writer is None or self._writer.closed:
+            self._writer = await psycopg.AsyncConnection.connect(self._url)
+        return self._writer
+
+    async def _write_loop(self) -> None:
+        stopping = False
+        while not stopping:
+            first = await self._queue.get()
+            if first is None:
+                break
+            batch = [first]
+            while len(batch) < _BATCH and not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is None:
+                    stopping = True
+                    break
+                batch.append(item)
+            error: BaseException | None = None
+            try:
+                conn = await self._writer_conn()
+                async with conn.transaction(), conn.cursor() as cur:
+                    await cur.executemany(_INSERT, [row for row, _ in batch])
+            except Exception as exc:  # handed to every waiting record() call
+                error = exc
+                if self._writer is not None and self._writer.broken:
+                    with contextlib.suppress(Exception):
+                        await self._writer.close()
+            for _, done in batch:
+                if done.done():
+                    continue
+                if error is None:
+                    done.set_result(None)
+                else:
+                    done.set_exception(error)

@@ -1,0 +1,153 @@
+"""The ledger's one schema, as numbered migrations rendered for SQLite and PostgreSQL.
+
+A store applies, in order and inside one transaction, every migration whose version is not yet in
+`ledger_schema`. Add a migration by appending to `MIGRATIONS`; never edit an applied one. Columns
+map one to one onto `router.protocols.LedgerEntry` (docs/ledger.md explains each); there is no
+column for prompt or answer text, by design.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from router.protocols import LedgerEntry
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    description: str
+    sqlite: tuple[str, ...]
+    postgres: tuple[str, ...]
+
+
+def _create_ledger(ts: str, real: str, boolean: str, bigint: str) -> tuple[str, ...]:
+    return (
+        f"""CREATE TABLE ledger (
+            request_id TEXT PRIMARY KEY,
+            ts {ts} NOT NULL,
+            tenant TEXT NOT NULL,
+            app TEXT NOT NULL,
+            policy_version TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            tier TEXT,
+            backend TEXT,
+            model TEXT,
+            reference_model TEXT,
+            status INTEGER NOT NULL,
+            error_code TEXT,
+            prompt_tokens {bigint} NOT NULL,
+            completion_tokens {bigint} NOT NULL,
+            cost_usd {real} NOT NULL,
+            counterfactual_cost_usd {real} NOT NULL,
+            price_source TEXT,
+            latency_ms {real} NOT NULL,
+            ttft_ms {real},
+            fallback_used {boolean} NOT NULL,
+            pii_redacted {boolean} NOT NULL,
+            pii_counts TEXT NOT NULL,
+            cache_hit {boolean} NOT NULL
+        )""",
+        "CREATE INDEX ledger_ts ON ledger (ts)",
+        "CREATE INDEX ledger_tenant_ts ON ledger (tenant, ts)",
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "ledger table: one row per request, no text",
+        _create_ledger("TEXT", "REAL", "INTEGER", "INTEGER"),
+        _create_ledger("TIMESTAMPTZ", "DOUBLE PRECISION", "BOOLEAN", "BIGINT"),
+    ),
+)
+LATEST = MIGRATIONS[-1].version
+
+COLUMNS: tuple[str, ...] = (
+    "request_id",
+    "ts",
+    "tenant",
+    "app",
+    "policy_version",
+    "rule",
+    "tier",
+    "backend",
+    "model",
+    "reference_model",
+    "status",
+    "error_code",
+    "prompt_tokens",
+    "completion_tokens",
+    "cost_usd",
+    "counterfactual_cost_usd",
+    "price_source",
+    "latency_ms",
+    "ttft_ms",
+    "fallback_used",
+    "pii_redacted",
+    "pii_counts",
+    "cache_hit",
+)
+COLUMN_LIST = ", ".join(COLUMNS)
+
+
+def to_row(entry: LedgerEntry) -> tuple[Any, ...]:
+    """An entry as column values (timestamp a `datetime`, flags `bool`, PII counts JSON)."""
+    return (
+        entry.request_id,
+        entry.timestamp,
+        entry.tenant,
+        entry.app,
+        entry.policy_version,
+        entry.rule,
+        entry.tier,
+        entry.backend,
+        entry.model,
+        entry.reference_model,
+        entry.status,
+        entry.error_code,
+        entry.prompt_tokens,
+        entry.completion_tokens,
+        entry.cost_usd,
+        entry.counterfactual_cost_usd,
+        entry.price_source,
+        entry.latency_ms,
+        entry.ttft_ms,
+        entry.fallback_used,
+        entry.pii_redacted,
+        json.dumps(dict(entry.pii_counts), sort_keys=True, separators=(",", ":")),
+        entry.cache_hit,
+    )
+
+
+def from_row(row: tuple[Any, ...], timestamp: datetime) -> LedgerEntry:
+    """The entry of a fetched row (`timestamp` already converted by the store)."""
+    values = dict(zip(COLUMNS, row, strict=True))
+    return LedgerEntry(
+        request_id=values["request_id"],
+        timestamp=timestamp,
+        tenant=values["tenant"],
+        app=values["app"],
+        policy_version=values["policy_version"],
+        rule=values["rule"],
+        tier=values["tier"],
+        backend=values["backend"],
+        model=values["model"],
+        reference_model=values["reference_model"],
+        status=int(values["status"]),
+        error_code=values["error_code"],
+        prompt_tokens=int(values["prompt_tokens"]),
+        completion_tokens=int(values["completion_tokens"]),
+        cost_usd=float(values["cost_usd"]),
+        counterfactual_cost_usd=float(values["counterfactual_cost_usd"]),
+        price_source=values["price_source"],
+        latency_ms=float(values["latency_ms"]),
+        ttft_ms=None if values["ttft_ms"] is None else float(values["ttft_ms"]),
+        fallback_used=bool(values["fallback_used"]),
+        pii_redacted=bool(values["pii_redacted"]),
+        pii_counts=json.loads(values["pii_counts"]),
+        cache_hit=bool(values["cache_hit"]),
+    )

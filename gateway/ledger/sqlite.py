@@ -1,0 +1,175 @@
+"""`SqliteLedger`: the embedded default store, one file in WAL mode.
+
+Writes go through one dedicated writer thread that commits each batch before the awaiting
+`record()` calls return (group commit: requests that arrive while a commit is in flight share
+the next one). The pipeline records before it sends the answer, so an answered request is in the
+WAL file by the time the client sees it: it survives `kill -9` of the gateway, and with
+`synchronous=FULL` (the default) also a power cut. Reports read through their own connections;
+WAL lets them run while the writer commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import sqlite3
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from gateway.ledger.schema import COLUMN_LIST, COLUMNS, MIGRATIONS, from_row, to_row
+from gateway.reports.aggregate import summarize_entries
+from router.protocols import LedgerEntry
+from router.reporting import GroupBy, ReportRow
+
+Synchronous = Literal["NORMAL", "FULL"]
+_INSERT = (
+    f"INSERT INTO ledger ({COLUMN_LIST}) VALUES ({', '.join('?' for _ in COLUMNS)}) "
+    "ON CONFLICT (request_id) DO NOTHING"
+)
+_BATCH = 512
+_Item = tuple[tuple[Any, ...], asyncio.AbstractEventLoop, "asyncio.Future[None]"]
+
+
+def sqlite_ts(moment: datetime) -> str:
+    """Fixed-width UTC text, so string order is time order (naive datetimes are taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _parse_ts(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+class SqliteLedger:
+    """A `Ledger` in one SQLite file. Build with `await SqliteLedger.open(path)`."""
+
+    def __init__(self, path: Path, synchronous: Synchronous = "FULL") -> None:
+        self.path = path
+        self._synchronous = synchronous
+        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._write_loop, name="ledger-writer", daemon=True)
+
+    @classmethod
+    async def open(cls, path: Path, synchronous: Synchronous = "FULL") -> SqliteLedger:
+        """Create or migrate the file, then start the writer thread."""
+        ledger = cls(path, synchronous)
+        await asyncio.to_thread(ledger._migrate)
+        ledger._thread.start()
+        return ledger
+
+    async def record(self, entry: LedgerEntry) -> None:
+        """Returns once the entry is committed (or raises what the commit raised)."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        row = list(to_row(entry))
+        row[1] = sqlite_ts(entry.timestamp)
+        self._queue.put((tuple(row), loop, done))
+        await done
+
+    async def summarize(
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        group_by: GroupBy,
+        tenant: str | None = None,
+    ) -> list[ReportRow]:
+        entries = await self.fetch(since=since, until=until, tenant=tenant)
+        return summarize_entries(entries, group_by)
+
+    async def fetch(
+        self, *, since: datetime, until: datetime, tenant: str | None = None
+    ) -> list[LedgerEntry]:
+        """The records with `since <= timestamp < until`, oldest first."""
+        return await asyncio.to_thread(self._fetch, since, until, tenant)
+
+    async def aclose(self) -> None:
+        """Commit what is queued, then stop the writer."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            await asyncio.to_thread(self._thread.join)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={self._synchronous}")
+        return conn
+
+    def _migrate(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = self._connect()
+        conn.isolation_level = None
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS ledger_schema "
+                "(version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            applied = {v for (v,) in conn.execute("SELECT version FROM ledger_schema")}
+            for migration in MIGRATIONS:
+                if migration.version in applied:
+                    continue
+                for statement in migration.sqlite:
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO ledger_schema VALUES (?, ?, ?)",
+                    (migration.version, migration.description, sqlite_ts(datetime.now(UTC))),
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        finally:
+            conn.close()
+
+    def _write_loop(self) -> None:
+        conn = self._connect()
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is None:
+                break
+            batch = [first]
+            while len(batch) < _BATCH:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stopping = True
+                    break
+                batch.append(item)
+            error: BaseException | None = None
+            try:
+                with conn:
+                    conn.executemany(_INSERT, [row for row, _, _ in batch])
+            except Exception as exc:  # handed to every waiting record() call
+                error = exc
+            for _, loop, done in batch:
+                loop.call_soon_threadsafe(_settle, done, error)
+        conn.close()
+
+    def _fetch(self, since: datetime, until: datetime, tenant: str | None) -> list[LedgerEntry]:
+        sql = f"SELECT {COLUMN_LIST} FROM ledger WHERE ts >= ? AND ts < ?"
+        params: list[Any] = [sqlite_ts(since), sqlite_ts(until)]
+        if tenant is not None:
+            sql += " AND tenant = ?"
+            params.append(tenant)
+        conn = self._connect()
+        try:
+            rows = conn.execute(sql + " ORDER BY ts, request_id", params).fetchall()
+        finally:
+            conn.close()
+        return [from_row(row, _parse_ts(row[1])) for row in rows]
+
+
+def _settle(done: asyncio.Future[None], error: BaseException | None) -> None:
+    if done.done():  # the caller was cancelled; the write itself still happened (or failed)
+        return
+    if error is None:
+        done.set_result(None)
+    else:
+        done.set_exception(error)

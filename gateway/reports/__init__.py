@@ -1,0 +1,1 @@
+"""Reports over the ledger: shared aggregation math, report assembly and output formats."""
