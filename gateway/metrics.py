@@ -1,0 +1,110 @@
+"""Prometheus metrics of one gateway process, fed from ledger entries and request refusals.
+
+Each `Metrics` owns its registry, so several apps in one process (tests) never collide. With
+several uvicorn workers, set `PROMETHEUS_MULTIPROC_DIR` to an empty directory shared by the
+workers (wiped at start): prometheus_client then writes values there and `/metrics` aggregates
+every worker (see docs/deploy.md). Labels carry only bounded values: tier, rule name, status.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from router.protocols import LedgerEntry
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class Metrics:
+    """The gateway's counters, histograms and gauges (all prefixed `hybridgw_`)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.requests = Counter(
+            "hybridgw_requests",
+            "Requests answered or failed.",
+            ["tier", "rule", "status"],
+            registry=r,
+        )
+        self.latency = Histogram(
+            "hybridgw_request_latency_seconds",
+            "End-to-end latency.",
+            ["tier"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.ttft = Histogram(
+            "hybridgw_ttft_seconds",
+            "Time to first token (whole answer for non-streamed requests).",
+            ["tier"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.tokens = Counter("hybridgw_tokens", "Tokens processed.", ["tier", "kind"], registry=r)
+        self.cost = Counter("hybridgw_cost_usd", "What requests cost.", ["tier"], registry=r)
+        self.savings = Counter(
+            "hybridgw_savings_usd",
+            "Counterfactual reference-model cost minus actual cost.",
+            ["tier"],
+            registry=r,
+        )
+        self.cache_hits = Counter("hybridgw_cache_hits", "Answers served from cache.", registry=r)
+        self.refused = Counter(
+            "hybridgw_refused",
+            "Requests refused before routing (rate limits, budgets).",
+            ["code"],
+            registry=r,
+        )
+        self.state_outages = Counter(
+            "hybridgw_state_outages", "Redis operations that failed.", ["operation"], registry=r
+        )
+        self.queue_depth = Gauge(
+            "hybridgw_local_queue_depth",
+            "Requests waiting for an in-process local model.",
+            registry=r,
+            multiprocess_mode="livesum",
+        )
+        self.reload_failures = Gauge(
+            "hybridgw_policy_reload_failures",
+            "Policy reloads rejected since the process started.",
+            registry=r,
+            multiprocess_mode="livesum",
+        )
+
+    def observe(self, entry: LedgerEntry) -> None:
+        """Count one ledger entry (called once per request, when it is recorded)."""
+        tier = entry.tier or ("cache" if entry.cache_hit else "none")
+        self.requests.labels(tier, entry.rule, str(entry.status)).inc()
+        self.latency.labels(tier).observe(entry.latency_ms / 1000)
+        if entry.ttft_ms is not None:
+            self.ttft.labels(tier).observe(entry.ttft_ms / 1000)
+        if entry.prompt_tokens:
+            self.tokens.labels(tier, "prompt").inc(entry.prompt_tokens)
+        if entry.completion_tokens:
+            self.tokens.labels(tier, "completion").inc(entry.completion_tokens)
+        if entry.cost_usd > 0:
+            self.cost.labels(tier).inc(entry.cost_usd)
+        saved = entry.counterfactual_cost_usd - entry.cost_usd
+        if saved > 0:
+            self.savings.labels(tier).inc(saved)
+        if entry.cache_hit:
+            self.cache_hits.inc()
+
+    def outage(self, operation: str) -> None:
+        self.state_outages.labels(operation).inc()
+
+    def render(self, *, queue_depth: int, reload_failures: int) -> bytes:
+        """The exposition text; gauges sampled now. Aggregates workers in multiprocess mode."""
+        self.queue_depth.set(queue_depth)
+        self.reload_failures.set(reload_failures)
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            merged = CollectorRegistry()
+            MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
+            return generate_latest(merged)
+        return generate_latest(self.registry)
