@@ -71,7 +71,8 @@ class Report:
 
 
 def compatible(gold_type: str, pred_type: str) -> bool:
-    return pred_type in GOLD_TO_OURS.get(gold_type, frozenset({gold_type}))
+    """True when a prediction of `pred_type` hides a gold span of `gold_type`."""
+    return pred_type == gold_type or pred_type in GOLD_TO_OURS.get(gold_type, frozenset())
 
 
 def _overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:

@@ -4,6 +4,10 @@ Only spaCy's `ner` component is loaded (it has its own tok2vec in the small Engl
 tagger, parser, lemmatizer are excluded), and it only sees the sentences that could hold a name
 (see `candidate_windows`): text without capitalised words mid-sentence costs nothing.
 
+Results are cached per text (chat clients resend the whole history every turn, so only the new
+message costs model time): the key is a BLAKE2 hash keyed with a per-process random key, the
+value is offsets and types only — no text is kept.
+
 spaCy is an optional extra (`pii-ner`). When it or the model package is missing, `load()`
 returns False, logs one warning, and `find` returns nothing: PERSON/LOCATION then come only
 from the context recognizer of the fast path. Calls are serialised by a lock and run inside
@@ -12,10 +16,13 @@ from the context recognizer of the fast path. Calls are serialised by a lock and
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import logging
 import re
+import secrets
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
@@ -67,13 +74,20 @@ class SpacyNer:
     """spaCy NER as a thread-safe, lazily loaded PERSON/LOCATION detector."""
 
     def __init__(
-        self, model: str = DEFAULT_MODEL, entities: Iterable[str] = DEFAULT_MODEL_TYPES
+        self,
+        model: str = DEFAULT_MODEL,
+        entities: Iterable[str] = DEFAULT_MODEL_TYPES,
+        *,
+        cache_size: int = 2048,
     ) -> None:
         self.model = model
         self.entities = frozenset(entities) & MODEL_TYPES
+        self.cache_size = cache_size
         self._nlp: Any = None
         self._tried = False
         self._lock = threading.Lock()
+        self._cache: OrderedDict[bytes, tuple[Finding, ...]] = OrderedDict()
+        self._cache_key = secrets.token_bytes(32)
 
     @staticmethod
     def available(model: str = DEFAULT_MODEL) -> bool:
@@ -110,16 +124,29 @@ class SpacyNer:
         windows = candidate_windows(text)
         if not windows:
             return []
+        key = hashlib.blake2b(text.encode("utf-8"), key=self._cache_key, digest_size=16).digest()
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return list(cached)
+            found = self._run(text, windows)
+            if self.cache_size > 0:
+                self._cache[key] = tuple(found)
+                if len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        return found
+
+    def _run(self, text: str, windows: list[tuple[int, int]]) -> list[Finding]:
         found: list[Finding] = []
-        with self._lock, self._nlp.memory_zone():
+        with self._nlp.memory_zone():
             for w_start, w_end in windows:
                 doc = self._nlp(text[w_start:w_end])
                 for ent in doc.ents:
                     etype = LABELS.get(ent.label_)
                     if etype in self.entities and _plausible(ent.text, etype):
-                        found.append(
-                            Finding(etype, w_start + ent.start_char, w_start + ent.end_char, SCORE)
-                        )
+                        start, end = w_start + ent.start_char, w_start + ent.end_char
+                        found.append(Finding(etype, start, end, SCORE))
         return found
 
 
@@ -131,4 +158,4 @@ def _plausible(value: str, etype: str) -> bool:
     stripped = value.strip()
     if len(stripped) < 2 or _PLACEHOLDER.match(stripped) or "<" in stripped:
         return False
-    return not (etype == "PERSON" and any(c.isdigit() for c in stripped))
+    return not any(c.isdigit() for c in stripped)  # dates, versions: streets are the patterns' job

@@ -31,7 +31,8 @@ class PiiScanner:
 
     `entities` limits detection to those types (default: every pattern type plus PERSON and
     LOCATION); `use_model=False` never loads or runs the NER model. Findings scoring below
-    `min_score` are dropped (context-dependent candidates start below it).
+    `min_score` are dropped (context-dependent candidates start below it). The model's results
+    are cached for `model_cache_size` texts (offsets and types only; see `policies.pii.ner`).
     """
 
     def __init__(
@@ -41,6 +42,7 @@ class PiiScanner:
         use_model: bool = True,
         model: str = DEFAULT_MODEL,
         min_score: float = DEFAULT_MIN_SCORE,
+        model_cache_size: int = 2048,
     ) -> None:
         wanted = frozenset(entities) if entities is not None else None
         if wanted is not None and (unknown := wanted - SUPPORTED_TYPES):
@@ -51,7 +53,11 @@ class PiiScanner:
         self.min_score = min_score
         self._recognizers = build_recognizers(self.entities)
         model_types = self.entities & MODEL_TYPES
-        self._ner = SpacyNer(model, model_types) if use_model and model_types else None
+        self._ner = (
+            SpacyNer(model, model_types, cache_size=model_cache_size)
+            if use_model and model_types
+            else None
+        )
 
     @property
     def model_enabled(self) -> bool:

@@ -1,0 +1,228 @@
+"""PII detection: recall/precision per entity type and scan latency on 500-token prompts.
+
+Run: `.venv/bin/python bench/bench_pii.py [--presidio-every 3] [--no-presidio] [--no-write]`
+Prints Markdown tables and appends them to docs/benchmarks.md with the date, machine and command.
+
+Accuracy sets: presidio-research's `generated_large.json` (shared/data/sensitivity/presidio) and
+our synthetic set with look-alike decoys (tests/data/pii/synthetic.jsonl). Latency prompts of
+~500 tokens (~2,000 characters): *dense* = presidio sentences back to back (~40 entities per
+prompt, the worst case), *typical* = Dolly open-QA text with three PII items in it.
+
+Latency is reported three ways: wall-clock p50/p99 over every call as it happened on this
+(shared) machine; "best of N" per prompt — the p50/p99 over prompts of each prompt's fastest
+run, which removes most interference from other processes; and the thread's CPU time per call.
+Presidio's analyzer (with the same spaCy model) runs on every
+`--presidio-every`-th text of the accuracy sets and on the same latency prompts, if installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import random
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import SimpleNamespace
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from policies.pii import Finding, PiiScanner  # noqa: E402
+from policies.pii.eval import Sample, load_jsonl, load_presidio, score, table  # noqa: E402
+from policies.pii.ner import DEFAULT_MODEL, SpacyNer  # noqa: E402
+
+PRESIDIO_DATA = (
+    ROOT.parent / "shared" / "data" / "sensitivity" / "presidio" / "generated_large.json"
+)
+DOLLY = ROOT.parent / "shared" / "data" / "difficulty" / "dolly_open_qa" / "open_qa.jsonl"
+SYNTHETIC = ROOT / "tests" / "data" / "pii" / "synthetic.jsonl"
+PROMPT_CHARS = 2000  # ~500 tokens at ~4 characters per token
+# Gold types that neither we nor a policy act on (not personal data, or not detectable).
+UNSCORED = {"ORGANIZATION", "TITLE", "PREFIX", "DOMAIN_NAME", "US_DRIVER_LICENSE", "DATE_TIME"}
+
+# Presidio is asked only for what we detect too (it would also tag every date and organisation).
+PRESIDIO_ENTITIES = [
+    *("PERSON", "LOCATION", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE"),
+    *("US_SSN", "US_ITIN", "UK_NHS", "IP_ADDRESS", "IN_AADHAAR", "IN_PAN", "ES_NIF"),
+    *("IT_FISCAL_CODE", "PL_PESEL"),
+]
+Detector = Callable[[str], list[Finding]]
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, load {load:.1f}"
+    )
+
+
+def dense_prompts(samples: Sequence[Sample]) -> list[str]:
+    prompts, cur = [], ""
+    for s in samples:
+        cur += s.text + "\n"
+        if len(cur) >= PROMPT_CHARS:
+            prompts.append(cur)
+            cur = ""
+    return prompts
+
+
+def typical_prompts(n: int) -> list[str]:
+    rng = random.Random(5)
+    lines = [json.loads(x)["text"] for x in DOLLY.read_text("utf-8").splitlines()[: 40 * n]]
+    pii = [
+        "Mail me at dana.reyes@example.com.",
+        "My number is +44 20 7946 0958.",
+        "Dear Dana Reyes,",
+    ]
+    prompts, cur = [], ""
+    for line in lines:
+        cur += line.replace("### Human:", "").replace("### Assistant:", "\n") + "\n"
+        if len(cur) >= PROMPT_CHARS - 80:
+            parts = cur.split("\n")
+            for item in pii:
+                parts.insert(rng.randrange(len(parts) + 1), item)
+            prompts.append("\n".join(parts))
+            cur = ""
+        if len(prompts) == n:
+            break
+    return prompts
+
+
+def latency(fn: Callable[[str], object], prompts: Sequence[str], repeats: int = 5) -> str:
+    """Milliseconds: wall p50 / p99 over all calls | wall p50 / p99 of each prompt's best run |
+    thread CPU time p50 / p99 over all calls."""
+    for p in prompts[:3]:
+        fn(p)  # warm-up
+    every: list[float] = []
+    best: list[float] = []
+    cpu: list[float] = []
+    for p in prompts:
+        runs = []
+        for _ in range(repeats):
+            t, c = time.perf_counter(), time.thread_time()
+            fn(p)
+            cpu.append((time.thread_time() - c) * 1000)
+            runs.append((time.perf_counter() - t) * 1000)
+        every.extend(runs)
+        best.append(min(runs))
+
+    def q(xs: list[float], f: float) -> str:
+        xs = sorted(xs)
+        return f"{xs[min(len(xs) - 1, int(f * len(xs)))]:.2f}"
+
+    return " | ".join(f"{q(xs, 0.5)} / {q(xs, 0.99)}" for xs in (every, best, cpu))
+
+
+def presidio_detector() -> Detector | None:
+    """Presidio's AnalyzerEngine with our spaCy model, fully offline; None if not installed."""
+    try:
+        import tldextract
+        from presidio_analyzer import AnalyzerEngine
+        from presidio_analyzer.nlp_engine import NlpEngineProvider
+        from presidio_analyzer.predefined_recognizers.generic import email_recognizer
+    except ImportError:
+        return None
+    if not SpacyNer.available():
+        return None
+    # No public-suffix-list download; no en_core_web_lg download.
+    offline = tldextract.TLDExtract(suffix_list_urls=())
+    email_recognizer.tldextract = SimpleNamespace(extract=offline)  # type: ignore[attr-defined]
+    conf = {
+        "nlp_engine_name": "spacy",
+        "models": [{"lang_code": "en", "model_name": DEFAULT_MODEL}],
+    }
+    engine = AnalyzerEngine(nlp_engine=NlpEngineProvider(nlp_configuration=conf).create_engine())
+
+    def detect(text: str) -> list[Finding]:
+        return [
+            Finding(r.entity_type, r.start, r.end, r.score)
+            for r in engine.analyze(text, language="en", entities=PRESIDIO_ENTITIES)
+            if r.score >= 0.5 and r.end > r.start
+        ]
+
+    return detect
+
+
+def accuracy_section(name: str, samples: Sequence[Sample], detectors: dict[str, Detector]) -> str:
+    gold_types = {g.entity_type for s in samples for g in s.spans} - UNSCORED
+    out = []
+    for label, detect in detectors.items():
+        report = score(samples, detect, gold_types=gold_types)
+        out.append(table(report, f"{name} — {label} ({len(samples)} texts)"))
+    return "\n\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--presidio-every", type=int, default=3)
+    parser.add_argument("--no-presidio", action="store_true")
+    parser.add_argument("--no-write", action="store_true", help="Do not append to the docs.")
+    args = parser.parse_args()
+
+    fast = PiiScanner(use_model=False)
+    full = PiiScanner(model_cache_size=0)  # measure the model, not the cache
+    model_ok = full.load()
+    presidio = None if args.no_presidio else presidio_detector()
+    presidio_set = load_presidio(PRESIDIO_DATA)
+    synthetic = load_jsonl(SYNTHETIC)
+
+    ours: dict[str, Detector] = {"fast scan (patterns)": fast.scan}
+    if model_ok:
+        ours["fast + model (spaCy NER)"] = lambda t: full.scan_text(t, include_model=True)
+    sections = [
+        accuracy_section("presidio generated_large", presidio_set, ours),
+        accuracy_section("synthetic + decoys", synthetic, ours),
+    ]
+    if presidio is not None:
+        k = args.presidio_every
+        both = {**ours, "Presidio AnalyzerEngine": presidio}
+        sections.append(
+            accuracy_section(f"presidio set, every {k}th text", presidio_set[::k], both)
+        )
+        sections.append(accuracy_section(f"synthetic, every {k}th text", synthetic[::k], both))
+
+    dense = dense_prompts(presidio_set)[:60]
+    typical = typical_prompts(40)
+    rows = [
+        "| ~500-token prompt | scanner | wall p50 / p99 ms | best-of-N p50 / p99 ms "
+        "| CPU p50 / p99 ms |",
+        "|---|---|---:|---:|---:|",
+        f"| typical ({len(typical)}) | fast scan | {latency(fast.scan, typical)} |",
+        f"| dense ({len(dense)}) | fast scan | {latency(fast.scan, dense)} |",
+    ]
+    if model_ok:
+        rows.append(f"| typical | model part | {latency(full.scan_model, typical[:20], 3)} |")
+        rows.append(f"| dense | model part | {latency(full.scan_model, dense[:20], 3)} |")
+    if presidio is not None:
+        rows.append(f"| typical | Presidio analyze | {latency(presidio, typical[:10], 2)} |")
+        rows.append(f"| dense | Presidio analyze | {latency(presidio, dense[:10], 2)} |")
+    sections.append("**Scan latency**\n\n" + "\n".join(rows))
+
+    command = " ".join([".venv/bin/python", "bench/bench_pii.py", *sys.argv[1:]])
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    body = "\n\n".join(sections)
+    section = (
+        f"## PII detection ({now})\n\nMachine: {machine()}  \nCommand: `{command}`\n\n{body}\n"
+    )
+    print(section)
+    if not args.no_write:
+        docs = ROOT / "docs" / "benchmarks.md"
+        existing = docs.read_text("utf-8") if docs.exists() else "# Benchmarks\n"
+        docs.write_text(existing.rstrip("\n") + "\n\n" + section, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
