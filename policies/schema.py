@@ -3,16 +3,21 @@
 The routing part (models, protect/route rules, default) is `router.policy.RoutingPolicy`; this
 document adds what only the gateway needs: who the callers are, which PII to act on and how, and
 the reference cloud model for counterfactual costs.
+
+Errors found across fields are `PolicyValueError`s located at the offending key; PII entity types
+must be ones `policies.pii` detects (group names like `SECRET` are expanded, see
+`policies.entities`).
 """
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from policies.entities import expand_entity_groups, require_known_entity
 from policies.limits import BudgetsConfig, CacheConfig, LimitsConfig
-from router.policy import RoutingPolicy
+from router.policy import Loc, PolicyValueError, RoutingPolicy, Rule
 
 Operator = Literal["placeholder", "mask", "hash", "block"]
 
@@ -54,15 +59,37 @@ class PolicyDocument(RoutingPolicy):
     budgets: BudgetsConfig = Field(default_factory=BudgetsConfig)
     cache: CacheConfig = Field(default_factory=CacheConfig)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_entity_groups(cls, data: Any) -> Any:
+        return expand_entity_groups(data)
+
     @model_validator(mode="after")
     def _check_document(self) -> Self:
         ref = self.models.get(self.reference_model)
         if ref is None or ref.tier != "cloud":
-            raise ValueError(
-                f"reference_model '{self.reference_model}' must be a cloud model alias"
+            raise PolicyValueError(
+                ("reference_model",),
+                f"reference_model '{self.reference_model}' must be a cloud model alias",
             )
-        names = [app.name for app in self.apps]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"duplicate app name(s): {', '.join(duplicates)}")
+        seen: set[str] = set()
+        for index, app in enumerate(self.apps):
+            if app.name in seen:
+                raise PolicyValueError(("apps", index, "name"), f"duplicate app name '{app.name}'")
+            seen.add(app.name)
+        for entity in self.pii.entities:
+            require_known_entity(("pii", "entities", entity, "[key]"), entity)
+        for stage, rules in (("protect", self.protect), ("route", self.route)):
+            for index, rule in enumerate(rules):
+                self._check_pii_any((stage, index, "when", "pii_any"), rule)
         return self
+
+    def _check_pii_any(self, loc: Loc, rule: Rule) -> None:
+        for entity in rule.when.pii_any or ():
+            require_known_entity(loc, entity)
+            if entity not in self.pii.entities:
+                raise PolicyValueError(
+                    loc,
+                    f"rule '{rule.name}': PII type '{entity}' is not listed in pii.entities, "
+                    "so it is never detected and the rule cannot match on it",
+                )
