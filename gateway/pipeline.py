@@ -17,11 +17,20 @@ from datetime import UTC, datetime
 from gateway.accounting import Accountant
 from gateway.auth import Caller
 from gateway.backends import BackendPool
+from gateway.metrics import Metrics
 from gateway.privacy import Privacy, Protection
+from gateway.state.factory import SharedState, memory_state
+from gateway.state.protocols import cache_key
 from policies.loader import LoadedPolicy
 from policies.store import PolicyStore
 from router.decision import Features, RouteDecision, Target, decide
-from router.errors import BackendError, BackendUnavailable, GatewayError, PolicyBlocked
+from router.errors import (
+    BackendError,
+    BackendUnavailable,
+    GatewayError,
+    PolicyBlocked,
+    RateLimited,
+)
 from router.protocols import Classifier, Ledger, LedgerEntry
 from router.text import estimate_tokens, scoring_text
 from router.types import ChatChunk, ChatRequest, ChatResponse, Usage
@@ -38,6 +47,7 @@ class Route:
     policy_version: str
     target: Target | None = None
     fallback_used: bool = False
+    cache_hit: bool = False
 
 
 @dataclass(slots=True)
@@ -76,6 +86,8 @@ class Pipeline:
         backends: BackendPool,
         ledger: Ledger,
         accountant: Accountant,
+        state: SharedState | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._policies = policies
         self._classifier = classifier
@@ -83,6 +95,8 @@ class Pipeline:
         self._backends = backends
         self._ledger = ledger
         self._accountant = accountant
+        self._state = state or memory_state()
+        self._metrics = metrics or Metrics()
 
     async def explain(self, req: ChatRequest, caller: Caller) -> tuple[Features, RouteDecision]:
         """Steps 1–4 only: what would happen to `req`, without calling any backend."""
@@ -92,8 +106,12 @@ class Pipeline:
     async def complete(
         self, req: ChatRequest, caller: Caller, request_id: str
     ) -> tuple[ChatResponse, Route]:
-        plan = await self._plan(req, caller)
+        over_soft_budget = await self._admit(req, caller)
+        plan = await self._plan(req, caller, over_soft_budget=over_soft_budget)
         route = Route(request_id, plan.decision, plan.policy.version)
+        cached = await self._from_cache(plan, route, caller, req)
+        if cached is not None:
+            return cached, route
         try:
             self._refuse_if_blocked(plan)
             response = await self._dispatch(plan, route, req)
@@ -101,13 +119,15 @@ class Pipeline:
             await self._record_failure(plan, route, caller, exc)
             raise
         response = plan.protection.restore_response(response)
+        await self._to_cache(plan, caller, req, response)
         ttft = (time.perf_counter() - plan.started) * 1000
         await self._record(plan, route, caller, response.usage, ttft_ms=ttft)
         return response, route
 
     async def stream(self, req: ChatRequest, caller: Caller, request_id: str) -> Streamed:
         """Start the stream (falling back until some backend yields a first chunk)."""
-        plan = await self._plan(req, caller)
+        over_soft_budget = await self._admit(req, caller)
+        plan = await self._plan(req, caller, over_soft_budget=over_soft_budget)
         route = Route(request_id, plan.decision, plan.policy.version)
         try:
             self._refuse_if_blocked(plan)
@@ -117,7 +137,9 @@ class Pipeline:
             raise
         return Streamed(route, self._relay(plan, route, caller, req, first, rest))
 
-    async def _plan(self, req: ChatRequest, caller: Caller) -> _Plan:
+    async def _plan(
+        self, req: ChatRequest, caller: Caller, *, over_soft_budget: bool = False
+    ) -> _Plan:
         started = time.perf_counter()
         policy = self._policies.current
         text = scoring_text(req)
@@ -133,6 +155,7 @@ class Pipeline:
             requested_model=req.model,
             needs_cloud_features=bool(req.tools)
             or any(m.has_non_text_parts() for m in req.messages),
+            over_soft_budget=over_soft_budget,
         )
         decision = decide(features, policy.document)
         if self._privacy.wants_model_scan(decision, policy.document):
@@ -149,6 +172,50 @@ class Pipeline:
     def _refuse_if_blocked(plan: _Plan) -> None:
         if plan.decision.blocked:
             raise PolicyBlocked(plan.decision.message or "This request is blocked by policy.")
+
+    async def _admit(self, req: ChatRequest, caller: Caller) -> bool:
+        """Rate limits, then budgets, before any work. True when a soft budget is passed."""
+        document = self._policies.current.document
+        tokens = estimate_tokens("".join(m.text() for m in req.messages))
+        try:
+            await self._state.limiter.acquire(caller, document.limits, tokens)
+            status = await self._state.budgets.check(caller, document.budgets)
+        except RateLimited as exc:
+            self._metrics.refused.labels(exc.code).inc()
+            raise
+        return status.over_soft
+
+    @staticmethod
+    def _cacheable(plan: _Plan, caller: Caller, req: ChatRequest) -> bool:
+        """Opted-in apps only, and never an answer that had PII in it or restored into it."""
+        return (
+            caller.cache
+            and not req.stream
+            and not plan.decision.blocked
+            and not plan.protection.counts
+            and plan.protection.redacted is None
+        )
+
+    async def _from_cache(
+        self, plan: _Plan, route: Route, caller: Caller, req: ChatRequest
+    ) -> ChatResponse | None:
+        if not self._cacheable(plan, caller, req):
+            return None
+        hit = await self._state.cache.get(cache_key(req, plan.policy.version, caller.tenant))
+        if hit is None:
+            return None
+        route.cache_hit = True
+        response = hit.model_copy(update={"id": f"chatcmpl-{route.request_id}"})
+        ttft = (time.perf_counter() - plan.started) * 1000
+        await self._record(plan, route, caller, response.usage, ttft_ms=ttft)
+        return response
+
+    async def _to_cache(
+        self, plan: _Plan, caller: Caller, req: ChatRequest, response: ChatResponse
+    ) -> None:
+        if self._cacheable(plan, caller, req):
+            key = cache_key(req, plan.policy.version, caller.tenant)
+            await self._state.cache.put(key, response, plan.policy.document.cache.ttl_s)
 
     async def _dispatch(self, plan: _Plan, route: Route, req: ChatRequest) -> ChatResponse:
         last: BackendError | None = None
@@ -276,6 +343,7 @@ class Pipeline:
             latency_ms=latency_ms,
             ttft_ms=ttft_ms,
             fallback_used=route.fallback_used,
+            cache_hit=route.cache_hit,
             pii_counts=plan.protection.counts,
             error_code=error_code,
             pii_redacted=target is not None
@@ -288,6 +356,16 @@ class Pipeline:
             await self._ledger.record(entry)
         except Exception:  # the answer was given; a ledger outage must not turn it into an error
             log.exception("ledger write failed for request %s", route.request_id)
+        self._metrics.observe(entry)
+        await self._settle(plan, caller, entry)
+
+    async def _settle(self, plan: _Plan, caller: Caller, entry: LedgerEntry) -> None:
+        """Charge the spend to the budgets and the completion tokens to the token limits."""
+        document = plan.policy.document
+        if entry.cost_usd > 0:
+            await self._state.budgets.settle(caller, document.budgets, entry.cost_usd)
+        if entry.completion_tokens > 0:
+            await self._state.limiter.consume(caller, document.limits, entry.completion_tokens)
 
     async def _record_failure(
         self, plan: _Plan, route: Route, caller: Caller, exc: GatewayError

@@ -9,9 +9,12 @@ from dataclasses import dataclass, field
 from gateway.accounting import Accountant
 from gateway.backends import BackendPool
 from gateway.ledger.factory import build_ledger
+from gateway.metrics import Metrics
 from gateway.pipeline import Pipeline
 from gateway.privacy import Privacy
 from gateway.settings import Settings
+from gateway.state.broadcast import PolicySync
+from gateway.state.factory import SharedState, build_state, memory_state
 from local_backends.registry import LocalDefaults
 from policies.loader import LoadedPolicy, default_policy_path
 from policies.store import PolicyStore
@@ -28,6 +31,9 @@ class Services:
     ledger: Ledger
     pipeline: Pipeline
     background: list[asyncio.Task[None]] = field(default_factory=list)
+    state: SharedState = field(default_factory=memory_state)
+    metrics: Metrics = field(default_factory=Metrics)
+    policy_sync: PolicySync | None = None
 
     async def aclose(self) -> None:
         for task in self.background:
@@ -35,6 +41,9 @@ class Services:
         await asyncio.gather(*self.background, return_exceptions=True)
         await self.backends.aclose()
         await self.ledger.aclose()
+        if self.policy_sync is not None:
+            self.policy_sync.stop()
+        await self.state.aclose()
 
 
 def build_classifier(settings: Settings) -> Classifier:
@@ -75,6 +84,8 @@ async def build_services(
     ledger = ledger or await build_ledger(settings)
     if classifier is None:
         classifier = await asyncio.to_thread(build_classifier, settings)
+    metrics = Metrics()
+    state = build_state(settings, on_outage=metrics.outage)
     pipeline = Pipeline(
         policies=policies,
         classifier=classifier,
@@ -86,8 +97,14 @@ async def build_services(
             local_cost_per_hour=settings.local_cost_per_hour,
             local_tokens_per_second=settings.local_tokens_per_second,
         ),
+        state=state,
+        metrics=metrics,
     )
-    services = Services(settings, policies, backends, ledger, pipeline)
+    services = Services(
+        settings, policies, backends, ledger, pipeline, state=state, metrics=metrics
+    )
+    services.policy_sync = PolicySync(policies, state.broadcaster)
+    services.background.append(services.policy_sync.start())
     if settings.load_local_on_start:
         services.background.append(asyncio.create_task(_load_local(backends)))
     return services
