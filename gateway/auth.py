@@ -15,6 +15,7 @@ class Caller:
     tenant: str
     app: str
     cache: bool = False
+    key_id: str = ""  # first 12 hex of the key's SHA-256: names the key in limits, never the key
 
 
 def key_digest(key: str) -> str:
@@ -36,7 +37,7 @@ def authenticate(policy: PolicyDocument, authorization: str | None) -> Caller:
     digest = key_digest(bearer_token(authorization))
     for app in policy.apps:
         if hmac.compare_digest(app.key_sha256, digest):
-            return Caller(tenant=app.tenant, app=app.name, cache=app.cache)
+            return Caller(tenant=app.tenant, app=app.name, cache=app.cache, key_id=digest[:12])
     raise AuthenticationFailed("Invalid API key.")
 
 

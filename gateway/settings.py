@@ -97,6 +97,11 @@ class Settings(BaseSettings):
         description="Reference cloud model latency used, labelled estimated, until measured.",
     )
     redis_url: str | None = Field(default=None, description="Redis for shared state (scale-out).")
+    redis_key_prefix: str = Field(
+        default="hybridgw",
+        min_length=1,
+        description="Namespace of every Redis key and channel (one per fleet sharing a Redis).",
+    )
     redis_failure_mode: Literal["open", "closed"] = Field(
         default="open",
         description=(

@@ -30,6 +30,8 @@ def route_headers(route: Route) -> dict[str, str]:
         headers["x-route-model"] = target.alias
     if route.fallback_used:
         headers["x-route-fallback"] = "true"
+    if route.cache_hit:
+        headers["x-cache"] = "hit"
     return headers
 
 
