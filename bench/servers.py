@@ -1,0 +1,229 @@
+"""The servers the HTTP benchmarks compare, each started as its own process group on 127.0.0.1:
+the mock upstream, our gateway (production settings, a cloud-hop policy) and LiteLLM proxy
+(in its own virtualenv, configured as its production docs recommend).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.procs import Processes, Started, clean_env, free_port, wait_http
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = ROOT / ".venv" / "bin" / "python"
+POLICY_TEMPLATE = Path(__file__).with_name("policies") / "cloud_hop.yaml"
+LITELLM_VENV = Path("/work/.bench-venvs/litellm")
+GATEWAY_KEY = "sk-bench-key"
+LITELLM_KEY = "sk-bench-master"
+MOCK_KEY = "sk-mock"
+MODEL = "gpt-4o-mini"
+
+
+@dataclass
+class Server:
+    label: str
+    proc: Started
+    url: str  # the chat completions URL
+    key: str
+    model: str  # the `model` field clients send
+
+
+def python() -> str:
+    return str(PYTHON) if PYTHON.exists() else sys.executable
+
+
+def classifier_setting() -> str:
+    """`onnx` when the router's ONNX classifier is in the tree, else `fake` (say so in reports)."""
+    shipped = (ROOT / "router" / "classifier.py").exists() and (
+        ROOT / "router" / "models" / "model.onnx"
+    ).exists()
+    return "onnx" if shipped else "fake"
+
+
+def start_mock(procs: Processes) -> Server:
+    port = free_port()
+    proc = procs.start(
+        "mock",
+        [python(), "-m", "bench.mock_server", "--port", str(port)],
+        env=clean_env(),
+        cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    _wait_port(proc, port)
+    return Server("direct to mock", proc, f"{base}/v1/chat/completions", MOCK_KEY, MODEL)
+
+
+def _wait_port(proc: Started, port: int, timeout_s: float = 30) -> None:
+    import socket
+    import time
+
+    started = time.monotonic()
+    while time.monotonic() - started < timeout_s:
+        if proc.popen.poll() is not None:
+            raise RuntimeError(f"{proc.name} exited:\n{proc.tail()}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"{proc.name} did not listen on {port}")
+
+
+def write_policy(directory: Path, backend: str, mock: Server) -> Path:
+    """The cloud-hop policy with its cloud tier on `backend`, pointed at the mock."""
+    base = mock.url.removesuffix("/chat/completions")
+    model = f"openai/{MODEL}" if backend == "litellm" else MODEL
+    text = (
+        POLICY_TEMPLATE.read_text()
+        .replace("@CLOUD_BACKEND@", backend)
+        .replace("@CLOUD_MODEL@", model)
+        .replace("@MOCK_BASE@", base)
+    )
+    path = directory / f"policy-{backend}.yaml"
+    path.write_text(text)
+    return path
+
+
+def gateway_command() -> list[str]:
+    """`hybridgw` (the console script) if installed, else the same entry point through python."""
+    script = ROOT / ".venv" / "bin" / "hybridgw"
+    if script.exists():
+        return [str(script)]
+    return [python(), "-c", "from gateway.cli import main; main()"]
+
+
+def start_gateway(
+    procs: Processes,
+    directory: Path,
+    *,
+    backend: str,
+    mock: Server,
+    workers: int = 2,
+    name: str | None = None,
+) -> Server:
+    """`hybridgw serve --workers N`: default settings except the policy and the ledger file
+    (SQLite in `directory`, synchronous=FULL as in production); the local model is not loaded
+    at start (no benchmark request is routed to it)."""
+    port = free_port()
+    policy = write_policy(directory, backend, mock)
+    env = clean_env(
+        {
+            "HYBRIDGW_CLASSIFIER": classifier_setting(),
+            "HYBRIDGW_DATABASE_URL": str(directory / f"ledger-{backend}.db"),
+            "HYBRIDGW_LOAD_LOCAL_ON_START": "false",
+            "BENCH_CLOUD_KEY": MOCK_KEY,
+        }
+    )
+    argv = [
+        *gateway_command(),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--policy",
+        str(policy),
+    ]
+    proc = procs.start(name or f"gateway-{backend}", argv, env=env, cwd=ROOT)
+    wait_http(f"http://127.0.0.1:{port}/healthz", proc, timeout_s=120)
+    label = f"ours, cloud via {backend}"
+    return Server(label, proc, f"http://127.0.0.1:{port}/v1/chat/completions", GATEWAY_KEY, "auto")
+
+
+def ensure_litellm_venv() -> Path:
+    """/work/.bench-venvs/litellm with `litellm[proxy]` (created once, reused after)."""
+    binary = LITELLM_VENV / "bin" / "litellm"
+    if binary.exists():
+        return binary
+    LITELLM_VENV.parent.mkdir(parents=True, exist_ok=True)
+    system_python = shutil.which("python3") or sys.executable
+    subprocess.run([system_python, "-m", "venv", str(LITELLM_VENV)], check=True)
+    pip = str(LITELLM_VENV / "bin" / "pip")
+    subprocess.run([pip, "install", "-q", "--upgrade", "pip"], check=True)
+    subprocess.run([pip, "install", "-q", "litellm[proxy]", "uvloop"], check=True)
+    return binary
+
+
+def litellm_version() -> str:
+    out = subprocess.run(
+        [str(LITELLM_VENV / "bin" / "pip"), "show", "litellm"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    for line in out.splitlines():
+        if line.startswith("Version:"):
+            return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+LITELLM_CONFIG = """\
+# LiteLLM proxy as its production docs recommend (docs.litellm.ai/docs/proxy/prod), minus what
+# needs services we do not run: no database (so no spend logs), no Redis, no alerting.
+model_list:
+  - model_name: {model}
+    litellm_params:
+      model: openai/{model}
+      api_base: {api_base}
+      api_key: {api_key}
+litellm_settings:
+  set_verbose: false
+  json_logs: true
+  drop_params: true
+  request_timeout: 600
+general_settings:
+  master_key: {master_key}
+  disable_spend_logs: true
+  disable_error_logs: true
+  proxy_batch_write_at: 60
+"""
+
+
+def start_litellm(procs: Processes, directory: Path, *, mock: Server, workers: int = 2) -> Server:
+    binary = ensure_litellm_venv()
+    port = free_port()
+    config = directory / "litellm.yaml"
+    config.write_text(
+        textwrap.dedent(
+            LITELLM_CONFIG.format(
+                model=MODEL,
+                api_base=mock.url.removesuffix("/chat/completions"),
+                api_key=MOCK_KEY,
+                master_key=LITELLM_KEY,
+            )
+        )
+    )
+    env = clean_env(
+        {
+            "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+            "LITELLM_LOG": "ERROR",
+            "LITELLM_MODE": "PRODUCTION",
+            "JSON_LOGS": "True",
+        }
+    )
+    argv = [
+        str(binary),
+        "--config",
+        str(config),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--num_workers",
+        str(workers),
+    ]
+    proc = procs.start("litellm-proxy", argv, env=env, cwd=directory)
+    wait_http(f"http://127.0.0.1:{port}/health/liveliness", proc, timeout_s=240)
+    return Server(
+        f"LiteLLM proxy {litellm_version()}",
+        proc,
+        f"http://127.0.0.1:{port}/v1/chat/completions",
+        LITELLM_KEY,
+        MODEL,
+    )
