@@ -105,10 +105,11 @@ class PatternRecognizer:
     """Regex candidates, filtered and scored by `validate`.
 
     `group` names the regex group that is the entity (e.g. the value after `password=`).
-    Where the regex runs: with `digits=(lo, hi)`, only in windows around digit clusters of
-    lo..hi digits, widened by `margin` (before, after) characters; otherwise over the whole
-    text, when the text contains `prefilter` (case-sensitive) and `gate` (lower-case words,
-    any of them) says yes.
+    Where the regex runs: with `anchors`, matched only where one of these literals occurs (in
+    the lower-cased text if `anchors_in_lower`); with `digits=(lo, hi)`, only in windows
+    around digit clusters of lo..hi digits, widened by `margin` (before, after) characters;
+    otherwise over the whole text. In every case only when the text contains `prefilter`
+    (case-sensitive) and, if `gate` is set, one of its lower-case words.
     """
 
     entity_type: str
@@ -119,6 +120,8 @@ class PatternRecognizer:
     gate: tuple[str, ...] | None = None
     digits: tuple[int, int] | None = None
     margin: tuple[int, int] = (0, 1)
+    anchors: tuple[str, ...] | None = None
+    anchors_in_lower: bool = False
 
     @property
     def entity_types(self) -> frozenset[str]:
@@ -138,6 +141,9 @@ class PatternRecognizer:
                 yield Finding(self.entity_type, start, end, score)
 
     def _matches(self, st: ScanText) -> Iterator[re.Match[str]]:
+        if self.anchors is not None:
+            yield from self._anchored(st)
+            return
         if self.digits is None:
             yield from self.regex.finditer(st.text)
             return
@@ -153,6 +159,21 @@ class PatternRecognizer:
                     if m.start() >= last_end and m.start() < c.end and m.end() > c.start:
                         last_end = m.end()
                         yield m
+
+    def _anchored(self, st: ScanText) -> Iterator[re.Match[str]]:
+        """Matches starting where one of `anchors` occurs (found with str.find)."""
+        haystack = st.lower if self.anchors_in_lower else st.text
+        starts: set[int] = set()
+        for anchor in self.anchors or ():
+            i = haystack.find(anchor)
+            while i != -1:
+                starts.add(i)
+                i = haystack.find(anchor, i + 1)
+        last_end = -1
+        for i in sorted(starts):
+            if i >= last_end and (m := self.regex.match(st.text, i)):
+                last_end = m.end()
+                yield m
 
 
 def words_regex(*words: str) -> re.Pattern[str]:

@@ -24,11 +24,10 @@ _AFTER_INTRO_SINGLE = re.compile(rf"\s+(?P<name>{_WORD})(?=[,.!\s])")
 _AFTER_CLOSING = re.compile(rf"[,!]?[ \t]*\n[ \t]*(?P<name>{_FULL})[ \t]*(?:\n|$)")
 _TITLES = ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "Sir", "Dame", "Herr", "Frau", "Mme")
 _INTROS = (
-    *("Dear", "dear", "Hi", "hi", "Hello", "hello", "My name is", "my name is", "Name", "name"),
-    *("I am", "I'm", "This is", "this is", "Attn", "Contact", "Patient", "Employee", "Customer"),
-    *("Signed", "signed"),
+    *("Dear", "Hi", "Hello", "My name is", "my name is", "Name", "I am", "I'm", "This is"),
+    *("Attn", "Contact", "Patient", "Employee", "Customer", "Signed"),
 )
-_SINGLE_INTROS = ("Dear", "dear", "My name is", "my name is")
+_SINGLE_INTROS = ("Dear", "My name is", "my name is")
 _CLOSINGS = ("regards", "sincerely", "thanks", "cheers", "wishes", "best")
 _TRIGGERS: tuple[tuple[str, re.Pattern[str], float, bool], ...] = (
     *((t, _AFTER_TITLE, 0.75, False) for t in _TITLES),

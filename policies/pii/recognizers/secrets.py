@@ -64,10 +64,10 @@ def _api_key(value: str, m: re.Match[str], st: ScanText) -> float | None:
 
 
 _KEY_PREFIXES = (
-    *("sk-", "sk_", "rk_", "whsec_", "akia", "asia", "abia", "acca", "ghp_", "gho_", "ghu_"),
-    *("ghs_", "ghr_", "github_pat_", "xox", "xapp-", "aiza", "glpat-", "hf_", "sg.", "npm_"),
+    *("sk-", "sk_", "rk_", "whsec_", "AKIA", "ASIA", "ABIA", "ACCA", "ghp_", "gho_", "ghu_"),
+    *("ghs_", "ghr_", "github_pat_", "xox", "xapp-", "AIza", "glpat-", "hf_", "SG.", "npm_"),
 )
-API_KEY = PatternRecognizer("API_KEY", _API_KEY, _api_key, gate=_KEY_PREFIXES)
+API_KEY = PatternRecognizer("API_KEY", _API_KEY, _api_key, anchors=_KEY_PREFIXES)
 SLACK_WEBHOOK = PatternRecognizer(
     "API_KEY", _SLACK_WEBHOOK, lambda v, m, st: 0.95, prefilter="hooks.slack.com"
 )
@@ -121,7 +121,8 @@ PASSWORD = PatternRecognizer(
     _PASSWORD,
     _password,
     group="value",
-    gate=("pass", "pwd", "secret", "token", "key"),
+    anchors=("pass", "pwd", "secret", "client_secret", "api", "access", "auth"),
+    anchors_in_lower=True,
 )
 URL_PASSWORD = PatternRecognizer(
     "PASSWORD",
