@@ -204,8 +204,14 @@ def main() -> None:
         f"| dense ({len(dense)}) | fast scan | {latency(fast.scan, dense)} |",
     ]
     if model_ok:
+        short = [p[:200].rsplit(" ", 1)[0] for p in typical]  # ~50 tokens: one chat turn
         rows.append(f"| typical | model part | {latency(full.scan_model, typical[:20], 3)} |")
         rows.append(f"| dense | model part | {latency(full.scan_model, dense[:20], 3)} |")
+        rows.append(f"| ~50-token turn | model part | {latency(full.scan_model, short, 3)} |")
+        cached = PiiScanner()
+        rows.append(
+            f"| typical, cached | model part | {latency(cached.scan_model, typical[:20])} |"
+        )
     if presidio is not None:
         rows.append(f"| typical | Presidio analyze | {latency(presidio, typical[:10], 2)} |")
         rows.append(f"| dense | Presidio analyze | {latency(presidio, dense[:10], 2)} |")
