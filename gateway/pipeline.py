@@ -73,7 +73,7 @@ class _Tally:
     completion_tokens: int = 0
     ttft_ms: float | None = None
     usage_seen: bool = False
-    extra: list[str] = field(default_factory=list)
+    content_chunks: int = 0
 
 
 class Pipeline:
@@ -118,7 +118,7 @@ class Pipeline:
         except GatewayError as exc:
             await self._record_failure(plan, route, caller, exc)
             raise
-        response = plan.protection.restore_response(response)
+        response = plan.protection.restore_response(response, route.target)
         await self._to_cache(plan, caller, req, response)
         ttft = (time.perf_counter() - plan.started) * 1000
         await self._record(plan, route, caller, response.usage, ttft_ms=ttft)
@@ -143,7 +143,7 @@ class Pipeline:
         started = time.perf_counter()
         policy = self._policies.current
         text = scoring_text(req)
-        fast = self._privacy.scan(req, policy.document, include_model=False)
+        fast = self._privacy.scan_fast(req, policy.document)
         scores = await asyncio.to_thread(self._classifier.score, text)
         features = Features(
             difficulty=float(scores.get("difficulty", 0.0)),
@@ -160,7 +160,7 @@ class Pipeline:
         decision = decide(features, policy.document)
         if self._privacy.wants_model_scan(decision, policy.document):
             # Names and addresses cost a model call: paid only when the cloud is possible.
-            full = self._privacy.scan(req, policy.document, include_model=True)
+            full = await self._privacy.scan_full(req, policy.document)
             if full.types != features.pii_types:
                 features = replace(features, pii_types=full.types)
                 decision = decide(features, policy.document)
@@ -220,6 +220,8 @@ class Pipeline:
     async def _dispatch(self, plan: _Plan, route: Route, req: ChatRequest) -> ChatResponse:
         last: BackendError | None = None
         for index, target in enumerate(plan.decision.candidates()):
+            if not plan.protection.allows(target):
+                continue
             outgoing = plan.protection.outgoing(target)
             try:
                 response = await self._backends.get(target.alias).complete(
@@ -231,13 +233,15 @@ class Pipeline:
                 continue
             route.target, route.fallback_used = target, index > 0
             return response
-        raise last or BackendUnavailable("No backend is available for this request.")
+        raise last or BackendUnavailable(_nothing_allowed(plan))
 
     async def _open_stream(
         self, plan: _Plan, route: Route, req: ChatRequest
     ) -> tuple[ChatChunk | None, AsyncIterator[ChatChunk]]:
         last: BackendError | None = None
         for index, target in enumerate(plan.decision.candidates()):
+            if not plan.protection.allows(target):
+                continue
             outgoing = plan.protection.outgoing(target)
             chunks = aiter(self._backends.get(target.alias).stream(outgoing, model=target.model))
             try:
@@ -250,7 +254,7 @@ class Pipeline:
                 continue
             route.target, route.fallback_used = target, index > 0
             return first, chunks
-        raise last or BackendUnavailable("No backend is available for this request.")
+        raise last or BackendUnavailable(_nothing_allowed(plan))
 
     async def _relay(
         self,
@@ -263,7 +267,7 @@ class Pipeline:
     ) -> AsyncIterator[ChatChunk]:
         """Forward chunks with PII restored; emit usage if asked; record when the stream ends."""
         tally = _Tally()
-        restorer = plan.protection.stream_restorer()
+        restorer = plan.protection.stream_restorer(route.target)
         status, error = 200, None
         try:
             pending = [first] if first is not None else []
@@ -280,9 +284,12 @@ class Pipeline:
                     if not chunk.choices:
                         continue  # re-emitted below, after any held-back text
                     chunk = chunk.model_copy(update={"usage": None})
+                if chunk.choices and chunk.choices[0].delta.content:
+                    tally.content_chunks += 1
                 for out in restorer.feed(chunk):
                     yield out
-            for out in restorer.flush():
+            model = route.target.model if route.target else req.model
+            for out in restorer.flush(f"chatcmpl-{route.request_id}", model):
                 yield out
             if req.wants_usage_chunk():
                 yield self._usage_chunk(route, req, tally)
@@ -308,8 +315,9 @@ class Pipeline:
     def _final_usage(req: ChatRequest, tally: _Tally) -> Usage:
         if tally.usage_seen:
             return Usage.of(tally.prompt_tokens, tally.completion_tokens)
+        # No usage from the backend: estimate the prompt, count one token per content chunk.
         prompt = estimate_tokens("".join(m.text() for m in req.messages))
-        return Usage.of(prompt, tally.completion_tokens)
+        return Usage.of(prompt, tally.content_chunks)
 
     async def _record(
         self,
@@ -373,3 +381,10 @@ class Pipeline:
         await self._record(
             plan, route, caller, Usage(), ttft_ms=None, status=exc.status, error_code=exc.code
         )
+
+
+def _nothing_allowed(plan: _Plan) -> str:
+    refused = plan.protection.cloud_refused
+    if refused:
+        return f"No allowed backend: the local tier failed and {refused}"
+    return "No backend is available for this request."

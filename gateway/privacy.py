@@ -1,83 +1,136 @@
 """The pipeline's view of the PII layer: scan a request, protect its cloud hops, restore answers.
 
-`Privacy` is built once; `Protection` lives for one request and holds that request's vault, so
-placeholders and their values die with the request.
+`Privacy` is built once and keeps one `PiiScanner` per set of protected entity types (so a policy
+reload that changes them gets a fresh scanner). `Protection` lives for one request and holds that
+request's vault, so placeholders and their values die with the request.
+
+The scan is split as the policy layer designed it: the pattern-and-validator part runs on every
+request; the model part (names, addresses) runs in a worker thread, and only when the decision
+can still send the request to the cloud.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
 
+from policies.pii import SUPPORTED_TYPES, PiiScanner, RequestFindings, Vault, redact_request
+from policies.pii.operators import DEFAULT_KEYS, GROUPS
 from policies.schema import PolicyDocument
 from router.decision import RouteDecision, Target
+from router.errors import PolicyBlocked
 from router.types import ChatChunk, ChatRequest, ChatResponse
 
-
-class ScanResult(Protocol):
-    @property
-    def types(self) -> frozenset[str]: ...
-
-    @property
-    def counts(self) -> Mapping[str, int]: ...
+log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class NoFindings:
-    types: frozenset[str] = frozenset()
-    counts: Mapping[str, int] = field(default_factory=dict)
+def protected_types(policy: PolicyDocument) -> frozenset[str]:
+    """The concrete entity types the policy acts on (groups such as SECRET expanded)."""
+    keys = set(policy.pii.entities)
+    if keys & DEFAULT_KEYS:
+        return SUPPORTED_TYPES
+    types: set[str] = set()
+    for key in keys:
+        types |= GROUPS.get(key, frozenset({key}))
+    return frozenset(types & SUPPORTED_TYPES)
 
 
-class StreamRestorer(Protocol):
-    def feed(self, chunk: ChatChunk) -> Iterator[ChatChunk]: ...
+class Restorer:
+    """Restores one streamed answer; a pass-through when nothing was redacted."""
 
-    def flush(self) -> Iterator[ChatChunk]: ...
+    def __init__(self, vault: Vault | None) -> None:
+        self._inner = vault.stream_restorer() if vault is not None else None
 
-
-class _PassThrough:
     def feed(self, chunk: ChatChunk) -> Iterator[ChatChunk]:
-        yield chunk
+        yield chunk if self._inner is None else self._inner.restore_chunk(chunk)
 
-    def flush(self) -> Iterator[ChatChunk]:
-        return iter(())
+    def flush(self, chunk_id: str, model: str) -> Iterator[ChatChunk]:
+        if self._inner is not None and (tail := self._inner.drain_chunk(chunk_id, model)):
+            yield tail
 
 
 @dataclass(slots=True)
 class Protection:
-    """One request's redaction state: what the cloud receives and how answers are restored."""
+    """One request's redaction state: what each backend receives and how answers come back."""
 
     original: ChatRequest
     redacted: ChatRequest | None = None
+    vault: Vault | None = None
     counts: Mapping[str, int] = field(default_factory=dict)
+    cloud_refused: str | None = None  # why no cloud hop is allowed (a `block` operator matched)
+
+    def allows(self, target: Target) -> bool:
+        return target.tier == "local" or self.cloud_refused is None
 
     def outgoing(self, target: Target) -> ChatRequest:
-        """The request as `target` may see it: redacted for cloud hops when the policy says so."""
+        """The request as `target` may see it: the redacted copy for cloud hops."""
         if target.tier == "cloud" and self.redacted is not None:
             return self.redacted
         return self.original
 
-    def restore_response(self, response: ChatResponse) -> ChatResponse:
+    def restores(self, target: Target | None) -> bool:
+        return target is not None and target.tier == "cloud" and self.vault is not None
+
+    def restore_response(self, response: ChatResponse, target: Target | None) -> ChatResponse:
+        if self.restores(target):
+            assert self.vault is not None
+            return self.vault.restore_response(response)
         return response
 
-    def stream_restorer(self) -> StreamRestorer:
-        return _PassThrough()
+    def stream_restorer(self, target: Target | None) -> Restorer:
+        return Restorer(self.vault if self.restores(target) else None)
 
 
 class Privacy:
     """Scans requests for the policy's PII entity types and redacts cloud-bound copies."""
 
-    def scan(self, req: ChatRequest, policy: PolicyDocument, *, include_model: bool) -> ScanResult:
-        return NoFindings()
+    def __init__(self, *, use_model: bool = True) -> None:
+        self._use_model = use_model
+        self._scanners: dict[frozenset[str], PiiScanner] = {}
+
+    def scanner(self, policy: PolicyDocument) -> PiiScanner:
+        types = protected_types(policy)
+        if types not in self._scanners:
+            use_model = self._use_model and policy.pii.scan_model
+            self._scanners[types] = PiiScanner(types, use_model=use_model)
+        return self._scanners[types]
+
+    def warm_up(self, policy: PolicyDocument) -> bool:
+        """Build the policy's scanner and load its model now (called at start-up)."""
+        return self.scanner(policy).load()
+
+    def scan_fast(self, req: ChatRequest, policy: PolicyDocument) -> RequestFindings:
+        return self.scanner(policy).scan_request(req, include_model=False)
+
+    async def scan_full(self, req: ChatRequest, policy: PolicyDocument) -> RequestFindings:
+        scanner = self.scanner(policy)
+        return await asyncio.to_thread(scanner.scan_request, req, include_model=True)
 
     def wants_model_scan(self, decision: RouteDecision, policy: PolicyDocument) -> bool:
-        return False
+        """The model part pays off only when a cloud hop is still possible."""
+        return (
+            policy.pii.scan_model
+            and self.scanner(policy).model_enabled
+            and any(t.tier == "cloud" for t in decision.candidates())
+        )
 
     def protect(
-        self,
-        req: ChatRequest,
-        findings: ScanResult,
-        decision: RouteDecision,
+        self, req: ChatRequest, findings: RequestFindings, decision: RouteDecision,
         policy: PolicyDocument,
     ) -> Protection:
-        return Protection(original=req, counts=dict(findings.counts))
+        """Redact the cloud-bound copy. Raises `PolicyBlocked` if the only way out is blocked."""
+        protection = Protection(original=req, counts=dict(findings.counts))
+        cloud = [t for t in decision.candidates() if t.tier == "cloud"]
+        if not findings or not decision.redact or not cloud:
+            return protection
+        try:
+            protection.redacted, protection.vault = redact_request(
+                req, findings, policy.pii.entities
+            )
+        except PolicyBlocked as exc:
+            if decision.target is not None and decision.target.tier == "cloud":
+                raise
+            protection.cloud_refused = exc.message  # local first; cloud fallbacks are off
+        return protection

@@ -17,6 +17,7 @@ from gateway.state.broadcast import PolicySync
 from gateway.state.factory import SharedState, build_state, memory_state
 from local_backends.registry import LocalDefaults
 from policies.loader import LoadedPolicy, default_policy_path
+from policies.schema import PolicyDocument
 from policies.store import PolicyStore
 from router.protocols import Classifier, Ledger
 
@@ -86,10 +87,11 @@ async def build_services(
         classifier = await asyncio.to_thread(build_classifier, settings)
     metrics = Metrics()
     state = build_state(settings, on_outage=metrics.outage)
+    privacy = Privacy()
     pipeline = Pipeline(
         policies=policies,
         classifier=classifier,
-        privacy=Privacy(),
+        privacy=privacy,
         backends=backends,
         ledger=ledger,
         accountant=Accountant(
@@ -105,8 +107,13 @@ async def build_services(
     )
     services.policy_sync = PolicySync(policies, state.broadcaster)
     services.background.append(services.policy_sync.start())
+    if settings.policy_watch:
+        services.background.append(asyncio.create_task(policies.watch()))
     if settings.load_local_on_start:
         services.background.append(asyncio.create_task(_load_local(backends)))
+        services.background.append(
+            asyncio.create_task(_warm_up_pii(privacy, policies.current.document))
+        )
     return services
 
 
@@ -115,3 +122,14 @@ async def _load_local(backends: BackendPool) -> None:
         await backends.start_local()
     except Exception:
         log.exception("loading the local model failed; /readyz will report it")
+
+
+async def _warm_up_pii(privacy: Privacy, policy: PolicyDocument) -> None:
+    """Load the PII model (names, addresses) before the first request that needs it."""
+    try:
+        loaded = await asyncio.to_thread(privacy.warm_up, policy)
+    except Exception:
+        log.exception("loading the PII model failed; names and addresses go undetected")
+        return
+    if not loaded and privacy.scanner(policy).model_enabled:
+        log.warning("PII model unavailable; names and addresses go undetected")
