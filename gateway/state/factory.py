@@ -22,8 +22,8 @@ from gateway.state.memory import (
 from gateway.state.protocols import BudgetGuard, PolicyBroadcaster, RateLimiter, ResponseCache
 
 # Request-path calls give up quickly, so an outage costs milliseconds, not the request's timeout.
-_CONNECT_TIMEOUT_S = 0.25
-_READ_TIMEOUT_S = 0.5
+_CONNECT_TIMEOUT_S = 1.0
+_READ_TIMEOUT_S = 1.0
 _MAX_CONNECTIONS = 64
 
 
