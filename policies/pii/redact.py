@@ -55,7 +55,7 @@ def redact_request(
         taken = {m[0] for text in segments.values() for m in PLACEHOLDER_RE.finditer(text)}
         vault = Vault(taken=taken)
     new_texts: dict[_SegKey, str] = {}
-    for seg in sorted(findings.segments, key=lambda s: (s.message_index, s.kind != "tool_args")):
+    for seg in findings.segments:  # in request order, so numbering follows the text
         key = (seg.message_index, seg.kind, seg.index)
         text = segments.get(key)
         if text is None or any(f.end > len(text) for f in seg.findings):

@@ -183,3 +183,14 @@ async def test_100_concurrent_vaults_get_only_their_own_values() -> None:
         assert text == f"Dear Person Number{i}, we wrote to user{i}@example.com."
         others = {f"user{j}@" for j in range(100) if j != i}
         assert not any(o in text for o in others)
+
+
+def test_placeholder_that_is_a_prefix_of_another() -> None:
+    vault = Vault()
+    names = [vault.placeholder("PERSON", f"Name{i}") for i in range(1, 12)]
+    assert names[0] == "<PERSON_1>" and names[9] == "<PERSON_10>"
+    answer = "<PERSON_1><PERSON_10> <PERSON_11>"
+    for cut in range(len(answer) + 1):
+        restorer = vault.stream_restorer()
+        out = restorer.feed(0, answer[:cut]) + restorer.feed(0, answer[cut:]) + restorer.flush(0)
+        assert out == "Name1Name10 Name11", cut
