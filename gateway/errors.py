@@ -40,7 +40,8 @@ def error_response(exc: GatewayError, headers: dict[str, str] | None = None) -> 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(GatewayError)
     async def _gateway_error(request: Request, exc: GatewayError) -> Response:
-        return error_response(exc)
+        request_id = getattr(request.state, "request_id", None)
+        return error_response(exc, {"x-request-id": request_id} if request_id else None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -11,7 +11,8 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field, replace
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from gateway.accounting import Accountant
@@ -26,6 +27,7 @@ from policies.store import PolicyStore
 from router.decision import Features, RouteDecision, Target, decide
 from router.errors import (
     BackendError,
+    BackendTimeout,
     BackendUnavailable,
     GatewayError,
     PolicyBlocked,
@@ -88,8 +90,10 @@ class Pipeline:
         accountant: Accountant,
         state: SharedState | None = None,
         metrics: Metrics | None = None,
+        request_timeout_s: float = 120.0,
     ) -> None:
         self._policies = policies
+        self._request_timeout_s = request_timeout_s
         self._classifier = classifier
         self._privacy = privacy
         self._backends = backends
@@ -168,6 +172,18 @@ class Pipeline:
         protection = self._privacy.protect(req, fast, decision, policy.document)
         return _Plan(policy, features, decision, protection, started)
 
+    @asynccontextmanager
+    async def _deadline(self, plan: _Plan) -> AsyncIterator[None]:
+        """Bound a backend call by what is left of the request's time budget (504 after)."""
+        deadline = plan.started + self._request_timeout_s
+        try:
+            async with asyncio.timeout(max(0.0, deadline - time.perf_counter())):
+                yield
+        except TimeoutError:
+            raise BackendTimeout(
+                f"No answer within the gateway's limit of {self._request_timeout_s:g} s."
+            ) from None
+
     @staticmethod
     def _refuse_if_blocked(plan: _Plan) -> None:
         if plan.decision.blocked:
@@ -224,9 +240,10 @@ class Pipeline:
                 continue
             outgoing = plan.protection.outgoing(target)
             try:
-                response = await self._backends.get(target.alias).complete(
-                    outgoing, model=target.model
-                )
+                async with self._deadline(plan):
+                    response = await self._backends.get(target.alias).complete(
+                        outgoing, model=target.model
+                    )
             except BackendError as exc:
                 log.warning("backend %s failed: %s", target.alias, exc.code)
                 last = exc
@@ -245,7 +262,8 @@ class Pipeline:
             outgoing = plan.protection.outgoing(target)
             chunks = aiter(self._backends.get(target.alias).stream(outgoing, model=target.model))
             try:
-                first: ChatChunk | None = await anext(chunks)
+                async with self._deadline(plan):
+                    first: ChatChunk | None = await anext(chunks)
             except StopAsyncIteration:
                 first = None
             except BackendError as exc:
@@ -360,6 +378,21 @@ class Pipeline:
             reference_model=plan.policy.document.reference_model,
             price_source=prices.source,
         )
+        log.info(
+            "request %s status=%d tier=%s model=%s rule=%s fallback=%s tokens=%d+%d "
+            "latency_ms=%.1f ttft_ms=%s pii=%d",
+            entry.request_id,
+            entry.status,
+            entry.tier,
+            entry.model,
+            entry.rule,
+            entry.fallback_used,
+            entry.prompt_tokens,
+            entry.completion_tokens,
+            entry.latency_ms,
+            f"{ttft_ms:.1f}" if ttft_ms is not None else "-",
+            sum(entry.pii_counts.values()),
+        )  # ids, route, counts and timings only: never text
         try:
             await self._ledger.record(entry)
         except Exception:  # the answer was given; a ledger outage must not turn it into an error

@@ -101,6 +101,7 @@ async def build_services(
         ),
         state=state,
         metrics=metrics,
+        request_timeout_s=settings.request_timeout_s,
     )
     services = Services(
         settings, policies, backends, ledger, pipeline, state=state, metrics=metrics
