@@ -17,8 +17,11 @@ pii:
     SECRET: block
 """
 
-EMAIL, PHONE, NAME, CARD = "maria.gonzalez@example.com", "+1 415 555 0132", "Maria Gonzalez", (
-    "4111 1111 1111 1111"
+EMAIL, PHONE, NAME, CARD = (
+    "maria.gonzalez@example.com",
+    "+1 415 555 0132",
+    "Maria Gonzalez",
+    ("4111 1111 1111 1111"),
 )
 PROMPT = f"Write to {NAME} at {EMAIL} or call {PHONE}; her card is {CARD}. Summarise politely."
 
@@ -74,8 +77,9 @@ async def test_local_answers_are_not_redacted(gateway, write_policy, cloud_mock,
     assert not cloud_mock.requests
 
 
-async def test_blocked_entity_never_reaches_the_cloud(gateway, write_policy, cloud_mock,
-                                                      local_mock):
+async def test_blocked_entity_never_reaches_the_cloud(
+    gateway, write_policy, cloud_mock, local_mock
+):
     prompt = "Debug this: OPENAI_API_KEY=sk-proj-4fQ9xT2mLw8ZpR7vKc3NbY6hJd1sGe5aUo0iTq"
     async with gateway(difficulty=0.9, policy=_policy(write_policy, cloud_mock, local_mock)) as gw:
         r = await gw.client.post("/v1/chat/completions", json=chat_body(prompt), headers=AUTH)
@@ -87,10 +91,13 @@ async def test_blocked_entity_never_reaches_the_cloud(gateway, write_policy, clo
 async def test_protected_local_traffic_with_local_down_gets_503_not_cloud(
     gateway, write_policy, cloud_mock, local_mock
 ):
-    protect = PII_SECTION + """\
+    protect = (
+        PII_SECTION
+        + """\
 protect:
   - {name: people-stay-local, when: {pii_any: [PERSON]}, action: local, target: local-down}
 """
+    )
     policy = _policy(write_policy, cloud_mock, local_mock, protect)
     async with gateway(difficulty=0.9, policy=policy) as gw:
         r = await gw.client.post("/v1/chat/completions", json=chat_body(PROMPT), headers=AUTH)
