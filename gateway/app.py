@@ -19,7 +19,7 @@ def create_app(
     ledger: Ledger | None = None,
 ) -> FastAPI:
     """Build the app. Services start in the lifespan; `classifier`/`ledger` override settings."""
-    from gateway.api import admin, chat, health, metrics, models
+    from gateway.api import admin, chat, dashboard, health, metrics, models, reports
     from gateway.services import build_services
 
     @asynccontextmanager
@@ -41,6 +41,6 @@ def create_app(
         redoc_url=None,
     )
     install_error_handlers(app)
-    for module in (chat, models, health, metrics, admin):
+    for module in (chat, models, health, metrics, reports, dashboard, admin):
         app.include_router(module.router)
     return app

@@ -47,3 +47,4 @@ class ReportRow:
     latency_p95_ms_cloud: float | None
     reference_latency_p50_ms: float | None
     reference_latency_samples: int
+    price_sources: tuple[str, ...]

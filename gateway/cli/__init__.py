@@ -6,6 +6,8 @@ import typer
 
 from gateway.cli import router_cmd
 from gateway.cli.core import chat, models, serve
+from gateway.cli.demo_cmd import demo
+from gateway.cli.report_cmd import report
 
 app = typer.Typer(
     name="hybridgw",
@@ -16,6 +18,8 @@ app = typer.Typer(
 app.command()(serve)
 app.command()(chat)
 app.command()(models)
+app.command()(report)
+app.command()(demo)
 app.add_typer(router_cmd.app, name="router", help="Train, evaluate and calibrate the router.")
 
 

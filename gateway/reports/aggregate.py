@@ -94,4 +94,5 @@ def row_of(group: str, records: Sequence[LedgerEntry], *, is_total: bool) -> Rep
         latency_p95_ms_cloud=percentile(cloud_ms, 95),
         reference_latency_p50_ms=percentile(reference, 50),
         reference_latency_samples=len(reference),
+        price_sources=tuple(sorted({e.price_source for e in records if e.price_source})),
     )

@@ -1,0 +1,1 @@
+"""`hybridgw demo`: a realistic mixed workload replayed through the real pipeline."""
