@@ -1,0 +1,53 @@
+"""`hybridgw pii redact`: show text as the cloud would receive it under a policy."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from gateway.cli.core import PolicyOption
+
+app = typer.Typer(no_args_is_help=True, help="Try the PII detection and redaction of a policy.")
+err_console = Console(stderr=True)
+
+
+@app.command()
+def redact(
+    policy: PolicyOption = None,
+    names: Annotated[
+        bool,
+        typer.Option(
+            "--names/--no-names", help="Also find names and places with the NER model, if enabled."
+        ),
+    ] = True,
+) -> None:
+    """Read text on standard input; print it redacted with the policy's PII operators.
+
+    Exit 1, printing only the entity types, when the policy blocks a type found in the text.
+    """
+    from gateway.cli.policy_cmd import policy_path
+    from policies.loader import load_policy
+    from policies.pii import PiiScanner, redact_request
+    from router.errors import PolicyBlocked, PolicyError
+    from router.types import ChatRequest, Message
+
+    text = sys.stdin.read()
+    try:
+        document = load_policy(policy_path(policy)).document
+        use_model = names and document.pii.scan_model
+        scanner = PiiScanner(document.pii.entities, use_model=use_model)
+        req = ChatRequest(model="auto", messages=[Message(role="user", content=text)])
+        findings = scanner.scan_request(req, include_model=use_model)
+        redacted, _vault = redact_request(req, findings, document.pii.entities)
+    except PolicyError as exc:
+        err_console.print(f"[red]policy error:[/] {exc.message}", highlight=False)
+        raise typer.Exit(1) from None
+    except PolicyBlocked as exc:
+        err_console.print(f"[red]blocked:[/] {exc.message}", highlight=False)
+        raise typer.Exit(1) from None
+    counts = ", ".join(f"{kind} ×{n}" for kind, n in findings.counts.items()) or "no PII found"
+    err_console.print(f"[dim]{counts}[/]", highlight=False)
+    typer.echo(redacted.messages[0].text(), nl=False)
