@@ -6,6 +6,8 @@ import typer
 
 from gateway.cli import pii_cmd, policy_cmd, router_cmd
 from gateway.cli.core import chat, models, serve
+from gateway.cli.demo_cmd import demo
+from gateway.cli.report_cmd import report
 
 app = typer.Typer(
     name="hybridgw",
@@ -16,6 +18,8 @@ app = typer.Typer(
 app.command()(serve)
 app.command()(chat)
 app.command()(models)
+app.command()(report)
+app.command()(demo)
 app.add_typer(router_cmd.app, name="router", help="Train, evaluate and calibrate the router.")
 app.add_typer(policy_cmd.app, name="policy", help="Check, explain and document policies.")
 app.add_typer(pii_cmd.app, name="pii", help="Try PII detection and redaction.")
