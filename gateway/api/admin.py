@@ -22,8 +22,6 @@ from router.errors import PolicyError
 
 router = APIRouter(prefix="/admin")
 
-_EXPLAIN_BODY_LIMIT = 1_048_576
-
 
 @router.get("/policy")
 async def policy_status(request: Request) -> dict[str, Any]:
@@ -64,7 +62,8 @@ async def explain_prompt(request: Request) -> dict[str, Any]:
     """What the gateway would do with a prompt: scores, PII spans, rule, target, fallbacks."""
     require_role(request, "admin")
     services: Services = request.app.state.services
-    body = parse_model(ExplainRequest, await read_body(request, _EXPLAIN_BODY_LIMIT))
+    raw = await read_body(request, services.settings.max_body_bytes)
+    body = parse_model(ExplainRequest, raw)
     return await explain(services, body, _scanner(request))
 
 
