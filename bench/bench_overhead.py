@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.loadgen import TtfbResult, WrkResult, ensure_wrk, run_wrk, streaming_ttfb
-from bench.procs import Memory, Processes, tree_cpu_seconds, tree_memory
+from bench.procs import Memory, Processes, tree_cpu_seconds, tree_memory, wait_idle
 from bench.report import Report, command_line, fmt, ratio
 from bench.servers import (
     Server,
@@ -37,9 +37,12 @@ from bench.servers import (
     start_mock,
 )
 
+# About 40 tokens. "@N@" becomes a number unique to each request (no cache can serve it); the
+# product names mid-sentence make the PII scan run its name model on the sentence, as it would
+# on most real prompts.
 PROMPT = (
-    "Summarise the main trade-offs between optimistic and pessimistic locking in a relational "
-    "database, in three short bullet points a junior engineer can follow."
+    "Ticket @N@: summarise the main trade-offs between optimistic and pessimistic locking in "
+    "PostgreSQL and Oracle, in three short bullet points a junior engineer can follow."
 )
 
 
@@ -70,12 +73,25 @@ def probe(server: Server) -> str:
         data=json.dumps(body(server)).encode(),
         headers={"authorization": f"Bearer {server.key}", "content-type": "application/json"},
     )
+    request.data = request.data.replace(b"@N@", b"probe")  # type: ignore[union-attr]
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     with opener.open(request, timeout=30) as response:
         tier = response.headers.get("x-route-tier")
         rule = response.headers.get("x-route-rule")
         json.loads(response.read())
     return f"{tier} (rule {rule})" if tier else ""
+
+
+def warm_up(server: Server, *, max_rounds: int = 8) -> None:
+    """Wait for start-up work to finish (background model loads), then drive load in 2 s rounds
+    until two rounds agree within 20 % (lazy imports and first-use loads are behind us)."""
+    wait_idle(server.proc.pid)
+    last = 0.0
+    for _ in range(max_rounds):
+        rps = run_wrk(server.url, body(server), key=server.key, connections=8, seconds=2).rps
+        if last and abs(rps - last) <= 0.2 * max(rps, last):
+            return
+        last = rps
 
 
 def peak(a: Memory | None, b: Memory) -> Memory:
@@ -121,7 +137,7 @@ def main() -> None:
         measured = [Measured(s) for s in servers]
         for m in measured:
             m.route = probe(m.server)
-            run_wrk(m.server.url, body(m.server), key=m.server.key, connections=8, seconds=3)
+            warm_up(m.server)
             time.sleep(1)
             m.memory_idle = tree_memory(m.server.proc.pid)
         for connections in levels:
@@ -150,8 +166,9 @@ def build_report(
     ours = [m for m in measured if m.server.label.startswith("ours")]
     classifier = classifier_setting()
     report.text(
-        "Same mock upstream, same request (one ~30-token user message, `max_tokens` 64), same "
-        f"run. wrk `-t2 -c<level> -d{args.seconds:g}s --latency` (`-t1` at c=1) with "
+        "Same mock upstream, same request (one ~40-token user message with a per-request "
+        "number, so no cache serves it; `max_tokens` 64), same run, after a 6 s warm-up each. "
+        f"wrk `-t2 -c<level> -d{args.seconds:g}s --latency` (`-t1` at c=1) with "
         "`bench/wrk_post.lua`. *added p50* = p50 − the direct-to-mock p50 at the same level. "
         "*CPU/req* = user+system CPU time of the server's whole process tree during the wrk "
         "run ÷ requests served (less noisy than latency on a shared machine). Our gateway: "

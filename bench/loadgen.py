@@ -105,7 +105,8 @@ def run_wrk(
     seconds: float,
     threads: int = 2,
 ) -> WrkResult:
-    """`wrk -t{threads} -c{connections} -d{seconds}s --latency` POSTing `body` to `url`."""
+    """`wrk -t{threads} -c{connections} -d{seconds}s --latency` POSTing `body` to `url`;
+    each `@N@` in it becomes a number unique to the request (see `wrk_post.lua`)."""
     wrk = ensure_wrk()
     threads = max(1, min(threads, connections))
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as out:
@@ -160,7 +161,8 @@ async def _ttfb(
     import httpx
 
     headers = {"authorization": f"Bearer {key}", "content-type": "application/json"}
-    payload = json.dumps(body).encode()
+    template = json.dumps(body)
+    counter = 0
     samples: list[float] = []
     errors = 0
     remaining = requests
@@ -169,7 +171,9 @@ async def _ttfb(
     async with httpx.AsyncClient(timeout=30, limits=limits, trust_env=False) as client:
 
         async def one() -> None:
-            nonlocal errors
+            nonlocal errors, counter
+            counter += 1
+            payload = template.replace("@N@", f"s{counter}").encode()
             started = time.perf_counter()
             async with client.stream("POST", url, content=payload, headers=headers) as response:
                 if response.status_code != 200:
@@ -213,5 +217,7 @@ async def _ttfb(
 def streaming_ttfb(
     url: str, body: dict[str, Any], *, key: str, concurrency: int, requests: int
 ) -> TtfbResult:
-    """Time from sending a streaming request to its first `data:` line, `requests` times."""
+    """Time from sending a streaming request to its first `data:` line, `requests` times.
+
+    Each `@N@` in `body` is replaced by a per-request number (as in `wrk_post.lua`)."""
     return asyncio.run(_ttfb(url, {**body, "stream": True}, key, concurrency, requests))

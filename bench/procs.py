@@ -199,3 +199,17 @@ def tree_cpu_seconds(pid: int) -> float:
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / ticks
+
+
+def wait_idle(pid: int, *, cpu_share: float = 0.1, timeout_s: float = 90.0) -> float:
+    """Wait until the tree under `pid` uses under `cpu_share` of a core for two seconds in a row
+    (start-up work such as loading models is done); returns seconds waited."""
+    started = time.monotonic()
+    quiet = 0
+    before = tree_cpu_seconds(pid)
+    while time.monotonic() - started < timeout_s and quiet < 2:
+        time.sleep(1.0)
+        now = tree_cpu_seconds(pid)
+        quiet = quiet + 1 if now - before < cpu_share else 0
+        before = now
+    return time.monotonic() - started

@@ -217,6 +217,10 @@ def start_litellm(procs: Processes, directory: Path, *, mock: Server, workers: i
         str(port),
         "--num_workers",
         str(workers),
+        # uvicorn kills a worker that does not answer its health ping within 5 s; importing the
+        # proxy takes longer than that on a busy 2-core machine (endless restarts otherwise).
+        "--timeout_worker_healthcheck",
+        "120",
     ]
     proc = procs.start("litellm-proxy", argv, env=env, cwd=directory)
     wait_http(f"http://127.0.0.1:{port}/health/liveliness", proc, timeout_s=240)
