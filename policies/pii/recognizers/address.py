@@ -123,7 +123,10 @@ _JOIN_GAP = re.compile(r"[\s,>?]{0,6}")  # what may separate two pieces of one a
 
 
 def _trim(text: str, group: list[_Piece]) -> list[_Piece]:
-    """Drop leading whitespace/quote markers that the line patterns include."""
+    """Drop weak lines before the first real piece (a name or company line above a street is
+    not part of the address), then leading whitespace/quote markers."""
+    first = next((i for i, p in enumerate(group) if p[2] >= 0.4), 0)
+    group = sorted(group[first:])
     start, end, score, street = group[0]
     while start < end and text[start] in " \t>?":
         start += 1
