@@ -115,11 +115,11 @@ class PolicyStore:
         """
         from watchfiles import awatch
 
-        target = self.path.resolve()
+        target = self.path.absolute()  # not resolve(): a ConfigMap's target dir is replaced
 
         def relevant(_change: object, changed: str) -> bool:
-            path = Path(changed)
-            return path == target or path.name.startswith("..")
+            name = Path(changed).name
+            return name == target.name or name.startswith("..")
 
         log.info("watching %s for policy changes", target)
         async for _changes in awatch(

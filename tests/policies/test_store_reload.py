@@ -129,3 +129,26 @@ async def test_watcher_sees_a_save_by_rename(policy_file: Path):
     async with watching(store):
         changed = await _wait_for(replaced, touch=staged, text=HARDER)
     assert changed
+
+
+async def test_watcher_follows_a_configmap_style_symlink_swap(tmp_path: Path):
+    """Kubernetes mounts `policy.yaml -> ..data/policy.yaml` and swaps `..data` atomically."""
+    (tmp_path / "..v1").mkdir()
+    (tmp_path / "..v1" / "policy.yaml").write_text(GOOD)
+    (tmp_path / "..data").symlink_to("..v1")
+    (tmp_path / "policy.yaml").symlink_to("..data/policy.yaml")
+    store = PolicyStore(tmp_path / "policy.yaml")
+    old = store.current.version
+    (tmp_path / "..v2").mkdir()
+    staged = tmp_path / "..v2" / "policy.yaml"
+
+    def swapped() -> bool:
+        link = tmp_path / "..data_tmp"
+        link.unlink(missing_ok=True)
+        link.symlink_to("..v2")
+        link.replace(tmp_path / "..data")
+        return store.current.version != old
+
+    async with watching(store):
+        changed = await _wait_for(swapped, touch=staged, text=HARDER)
+    assert changed
