@@ -69,6 +69,7 @@ _ROMANCE_KEYS = (
     *("carrer ", "paseo ", "largo ", "travessa ", "avinguda ", "boulevard ", "chemin "),
     *("allée ", "place ", "impasse ", "quai ", "ulica ", "ul. "),
 )
+_ROMANCE_HINT = re.compile("|".join(re.escape(k) for k in _ROMANCE_KEYS))
 _COMPOUND_ENDINGS = (
     *("straße", "strasse", "str.", "weg", "gasse", "platz", "allee", "ring", "damm", "ufer"),
     *("veien", "vegen", "vei", "gata", "gatan", "gade", "vej", "vägen", "laan", "straat"),
@@ -112,12 +113,12 @@ _ADDRESS_WORDS = words_regex(
 # Lines of a postal block that only count next to a street or unit piece (scores < 0.5):
 # "35 Kromwater 38", "Camiño Ancho 91" (name + number), "Gabon 66298" (place + postcode),
 # "El Tornadizo" (a short capitalised line).
+# Matched one line at a time (pos/endpos = the line), so `$` is the end of the line.
 _NAME_NUMBER_LINE = re.compile(
-    r"(?m)(?<=^)[ \t>?]*(?:\d{1,5}\s+)?[A-ZÀ-Ý][\w'’.-]*(?:[ ][\w'’.-]+){0,3}"
-    r"[ ]\d{1,5}[a-z]?[ \t]*$"
+    r"[ \t>?]*(?:\d{1,5}\s+)?[A-ZÀ-Ý][\w'’.-]*(?:[ ][\w'’.-]+){0,3}[ ]\d{1,5}[a-z]?[ \t]*$"
 )
-_PLACE_POSTCODE = re.compile(r"(?m)[A-ZÀ-Ý][\w'’ .-]{1,40}[ ]\d{4,5}[ \t]*$")
-_PLACE_LINE = re.compile(r"(?m)(?<=^)[ \t>?]*[A-ZÀ-Ý][\w'’.-]*(?:[ ][A-ZÀ-Ý][\w'’.-]*){0,3}[ \t]*$")
+_PLACE_POSTCODE = re.compile(r"[A-ZÀ-Ý][\w'’ .-]{1,40}[ ]\d{4,5}[ \t]*$")
+_PLACE_LINE = re.compile(r"[ \t>?]*[A-ZÀ-Ý][\w'’.-]*(?:[ ][A-ZÀ-Ý][\w'’.-]*){0,3}[ \t]*$")
 _Piece = tuple[int, int, float, bool]  # start, end, score, is a street line
 _JOIN_GAP = re.compile(r"[\s,>?]{0,6}")  # what may separate two pieces of one address
 
@@ -131,6 +132,22 @@ def _trim(text: str, group: list[_Piece]) -> list[_Piece]:
     while start < end and text[start] in " \t>?":
         start += 1
     return [(start, end, score, street), *group[1:]]
+
+
+def _line_pieces(text: str, lo: int, hi: int) -> Iterator[_Piece]:
+    """The weak line pieces of the lines overlapping text[lo:hi] (at most one per line)."""
+    pos = text.rfind("\n", 0, lo) + 1
+    while pos < hi:
+        nl = text.find("\n", pos)
+        end = len(text) if nl == -1 else nl
+        if end > pos:
+            if m := _NAME_NUMBER_LINE.match(text, pos, end):
+                yield (m.start(), m.end(), 0.4, False)
+            elif m := _PLACE_POSTCODE.search(text, pos, end):
+                yield (m.start(), m.end(), 0.3, False)
+            elif m := _PLACE_LINE.match(text, pos, end):
+                yield (m.start(), m.end(), 0.0, False)
+        pos = end + 1
 
 
 class AddressRecognizer:
@@ -162,9 +179,7 @@ class AddressRecognizer:
                 if word.endswith(_COMPOUND_ENDINGS):
                     if m := _STREET_COMPOUND.match(text, word_start):
                         pieces.append((word_start, m.end(), 0.7, True))
-                elif romance and any(
-                    k in st.lower[max(0, start - 50) : start] for k in _ROMANCE_KEYS
-                ):
+                elif romance and _ROMANCE_HINT.search(lower, max(0, start - 50), start):
                     for m in _STREET_PREFIX_POST.finditer(
                         text, max(0, start - 50), min(n, end + 2)
                     ):
@@ -176,21 +191,17 @@ class AddressRecognizer:
                         if m.end() >= end:
                             pieces.append((m.start(), m.end(), 0.7, False))
                             break
-        if "box" in st.lower:
-            pieces.extend((m.start(), m.end(), 0.8, True) for m in _PO_BOX.finditer(text))
+        i = lower.find("box")
+        while i != -1:  # PO boxes: only around the word "box"
+            if m := _PO_BOX.search(text, max(0, i - 14), min(n, i + 14)):
+                pieces.append((m.start(), m.end(), 0.8, True))
+            i = lower.find("box", i + 3)
         if not pieces:
             return
         lo = max(0, min(p[0] for p in pieces) - 120)
         hi = min(n, max(p[1] for p in pieces) + 160)
         if "\n" in text[lo:hi]:
-            for rx, weight in (
-                (_NAME_NUMBER_LINE, 0.4),
-                (_PLACE_POSTCODE, 0.3),
-                (_PLACE_LINE, 0.0),
-            ):
-                pieces.extend(
-                    (m.start(), m.end(), weight, False) for m in rx.finditer(text, lo, hi)
-                )
+            pieces.extend(_line_pieces(text, lo, hi))
         yield from self._merge(st, pieces)
 
     @staticmethod
