@@ -22,6 +22,7 @@ from gateway.metrics import Metrics
 from gateway.privacy import Privacy, Protection
 from gateway.state.factory import SharedState, memory_state
 from gateway.state.protocols import cache_key
+from gateway.tracing import traced
 from policies.loader import LoadedPolicy
 from policies.store import PolicyStore
 from router.decision import Features, RouteDecision, Target, decide
@@ -141,6 +142,7 @@ class Pipeline:
             raise
         return Streamed(route, self._relay(plan, route, caller, req, first, rest))
 
+    @traced("hybridgw.plan")
     async def _plan(
         self, req: ChatRequest, caller: Caller, *, over_soft_budget: bool = False
     ) -> _Plan:
@@ -189,6 +191,7 @@ class Pipeline:
         if plan.decision.blocked:
             raise PolicyBlocked(plan.decision.message or "This request is blocked by policy.")
 
+    @traced("hybridgw.admit")
     async def _admit(self, req: ChatRequest, caller: Caller) -> bool:
         """Rate limits, then budgets, before any work. True when a soft budget is passed."""
         document = self._policies.current.document
@@ -212,6 +215,7 @@ class Pipeline:
             and plan.protection.redacted is None
         )
 
+    @traced("hybridgw.cache")
     async def _from_cache(
         self, plan: _Plan, route: Route, caller: Caller, req: ChatRequest
     ) -> ChatResponse | None:
@@ -233,6 +237,7 @@ class Pipeline:
             key = cache_key(req, plan.policy.version, caller.tenant)
             await self._state.cache.put(key, response, plan.policy.document.cache.ttl_s)
 
+    @traced("hybridgw.dispatch")
     async def _dispatch(self, plan: _Plan, route: Route, req: ChatRequest) -> ChatResponse:
         last: BackendError | None = None
         for index, target in enumerate(plan.decision.candidates()):
@@ -252,6 +257,7 @@ class Pipeline:
             return response
         raise last or BackendUnavailable(_nothing_allowed(plan))
 
+    @traced("hybridgw.open_stream")
     async def _open_stream(
         self, plan: _Plan, route: Route, req: ChatRequest
     ) -> tuple[ChatChunk | None, AsyncIterator[ChatChunk]]:
@@ -337,6 +343,7 @@ class Pipeline:
         prompt = estimate_tokens("".join(m.text() for m in req.messages))
         return Usage.of(prompt, tally.content_chunks)
 
+    @traced("hybridgw.record")
     async def _record(
         self,
         plan: _Plan,
