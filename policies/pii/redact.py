@@ -6,7 +6,8 @@
 
 `block` is checked first, over the whole request, so nothing is half-redacted when a request is
 refused. Tool-call arguments are JSON: the value behind a span is JSON-decoded before it goes
-into the vault, and replacements are JSON-escaped, so the arguments stay valid JSON.
+into the vault, and replacements are JSON-escaped, so the arguments stay valid JSON (a span that
+crosses JSON syntax is handled by replacing decoded string values instead).
 """
 
 from __future__ import annotations
@@ -60,10 +61,10 @@ def redact_request(
         text = segments.get(key)
         if text is None or any(f.end > len(text) for f in seg.findings):
             raise ValueError(f"findings do not match the request at {key}")
-        is_json = seg.kind == "tool_args"
-        new = _redact_text(text, seg.findings, table, vault, is_json=is_json)
-        if is_json:
-            new = _keep_json_valid(text, new, seg.findings, table, vault)
+        if seg.kind == "tool_args" and not _spans_keep_json(text, seg.findings):
+            new = _redact_json_leaves(text, seg.findings, table, vault)
+        else:
+            new = _redact_text(text, seg.findings, table, vault, is_json=seg.kind == "tool_args")
         new_texts[key] = new
     if not new_texts:
         return req, vault
@@ -122,28 +123,44 @@ def _redact_text(
     return "".join(parts)
 
 
-def _keep_json_valid(
-    original: str, redacted: str, findings: tuple[Finding, ...], table: OperatorTable, vault: Vault
+def _spans_keep_json(text: str, findings: tuple[Finding, ...]) -> bool:
+    """True when replacing each span by a plain token keeps `text` valid JSON (or it never was
+    JSON, e.g. a truncated stream): the usual case, where every span lies inside a string."""
+    try:
+        json.loads(text)
+    except ValueError:
+        return True
+    probe = _redact_spans(text, findings, "x")
+    try:
+        json.loads(probe)
+    except ValueError:
+        return False
+    return True
+
+
+def _redact_spans(text: str, findings: tuple[Finding, ...], token: str) -> str:
+    parts, pos = [], 0
+    for f in sorted(findings, key=lambda f: f.start):
+        if f.start >= pos:
+            parts += [text[pos : f.start], token]
+            pos = f.end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def _redact_json_leaves(
+    text: str, findings: tuple[Finding, ...], table: OperatorTable, vault: Vault
 ) -> str:
-    """If span replacement broke valid JSON (a span crossed a quote), redact the decoded
-    string leaves instead and re-serialise."""
-    try:
-        json.loads(redacted)
-        return redacted
-    except ValueError:
-        pass
-    try:
-        data = json.loads(original)
-    except ValueError:
-        return redacted  # it was not JSON to begin with (e.g. a truncated stream)
+    """A span crossed JSON syntax (e.g. swallowed a quote): redact the decoded string leaves
+    by value instead, and re-serialise."""
     pairs: list[tuple[str, str]] = []
     for f in findings:
-        value = _decode_json_fragment(original[f.start : f.end]).strip('"')
+        value = _decode_json_fragment(text[f.start : f.end].strip('"'))
         repl = _replacement(table[f.entity_type], f.entity_type, value, vault)
         if value and repl is not None:
             pairs.append((value, repl))
     pairs.sort(key=lambda p: -len(p[0]))
-    return json.dumps(_replace_leaves(data, pairs), ensure_ascii=False)
+    return json.dumps(_replace_leaves(json.loads(text), pairs), ensure_ascii=False)
 
 
 def _replace_leaves(data: Any, pairs: list[tuple[str, str]]) -> Any:

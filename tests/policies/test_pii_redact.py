@@ -8,7 +8,17 @@ from typing import Any
 
 import pytest
 
-from policies.pii import PiiScanner, Vault, mask_value, redact_request, resolve_operators
+from policies.pii import (
+    Finding,
+    PiiScanner,
+    RequestFindings,
+    SegmentFindings,
+    Vault,
+    blocked_types,
+    mask_value,
+    redact_request,
+    resolve_operators,
+)
 from router.errors import PolicyBlocked
 from router.types import ChatRequest
 
@@ -159,3 +169,53 @@ def test_vault_close_forgets_values() -> None:
     with _redact(req)[1] as vault:
         assert vault.restore("<EMAIL_ADDRESS_1>") == EMAIL
     assert vault.restore("<EMAIL_ADDRESS_1>") == "<EMAIL_ADDRESS_1>"
+
+
+def test_secret_group_blocks_any_secret() -> None:
+    req = _req({"role": "user", "content": "use password=Hunter2!x please"})
+    found = SCANNER.scan_request(req, include_model=False)
+    assert blocked_types(found, {"SECRET": "block"}) == ["PASSWORD"]
+    with pytest.raises(PolicyBlocked, match="PASSWORD"):
+        redact_request(req, found, {"SECRET": "block"})
+
+
+def test_span_crossing_json_syntax_falls_back_to_leaf_replacement() -> None:
+    args = json.dumps({"to": EMAIL, "cc": EMAIL})
+    req = _req(
+        {
+            "role": "assistant",
+            "tool_calls": [
+                {"id": "1", "type": "function", "function": {"name": "f", "arguments": args}}
+            ],
+        }
+    )
+    start = args.index(EMAIL) - 1  # a (bad) span that swallows the opening quote
+    bad = RequestFindings(
+        (
+            SegmentFindings(
+                0, "tool_args", 0, (Finding("EMAIL_ADDRESS", start, start + len(EMAIL) + 1, 0.9),)
+            ),
+        )
+    )
+    red, vault = redact_request(req, bad, {})
+    new_args = red.messages[0].tool_calls[0]["function"]["arguments"]  # type: ignore[index]
+    assert json.loads(new_args) == {"to": "<EMAIL_ADDRESS_1>", "cc": "<EMAIL_ADDRESS_1>"}
+    assert json.loads(vault.restore_json(new_args)) == {"to": EMAIL, "cc": EMAIL}
+
+
+def test_library_round_trip_with_context_names() -> None:
+    req = _req(
+        {"role": "system", "content": "Reply to the customer."},
+        {
+            "role": "user",
+            "content": f"Dear Anna Berg, your card {CARD} and mail {EMAIL} are on file.",
+        },
+    )
+    found = SCANNER.scan_request(req, include_model=False)
+    assert found.types == {"PERSON", "CREDIT_CARD", "EMAIL_ADDRESS"}
+    red, vault = redact_request(req, found, {"CREDIT_CARD": "mask"})
+    assert red.messages[1].content == (
+        "Dear <PERSON_1>, your card **** **** **** 1111 and mail <EMAIL_ADDRESS_1> are on file."
+    )
+    answer = "Hello <PERSON_1>, we will write to <EMAIL_ADDRESS_1>."
+    assert vault.restore(answer) == f"Hello Anna Berg, we will write to {EMAIL}."
