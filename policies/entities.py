@@ -3,23 +3,33 @@
 The known types are the ones `policies.pii` can detect. A group name (`SECRET`) may be written
 wherever a type is expected (`pii.entities`, `pii_any`); the schema expands it to its member types
 before validation, so the router and the scanner only ever see concrete types. A type named on its
-own keeps its own operator over its group's.
+own keeps its own operator over its group's. `DEFAULT` (or `*`) in `pii.entities` sets the operator
+for every type not listed, and so makes the scanner look for every known type.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from difflib import get_close_matches
 from typing import Any
 
-from policies.pii import SECRET_TYPES, SUPPORTED_TYPES
+from policies.pii import SUPPORTED_TYPES
+from policies.pii.operators import DEFAULT_KEYS
+from policies.pii.operators import GROUPS as ENTITY_GROUPS
 from router.policy import Loc, PolicyValueError
 
-ENTITY_GROUPS: dict[str, frozenset[str]] = {"SECRET": SECRET_TYPES}
+
+def protected_types(entities: Mapping[str, str]) -> frozenset[str]:
+    """The types the scanner looks for under `pii.entities` (all of them with a DEFAULT key)."""
+    if entities.keys() & DEFAULT_KEYS:
+        return SUPPORTED_TYPES
+    return frozenset(entities.keys() & SUPPORTED_TYPES)
 
 
-def require_known_entity(loc: Loc, entity: str) -> None:
-    """Raise `PolicyValueError` at `loc` unless `entity` is a type `policies.pii` detects."""
-    if entity in SUPPORTED_TYPES:
+def require_known_entity(loc: Loc, entity: str, *, default_allowed: bool = False) -> None:
+    """Raise `PolicyValueError` at `loc` unless `entity` is a type `policies.pii` detects (or,
+    with `default_allowed`, a DEFAULT key)."""
+    if entity in SUPPORTED_TYPES or (default_allowed and entity in DEFAULT_KEYS):
         return
     close = get_close_matches(entity, sorted(SUPPORTED_TYPES | ENTITY_GROUPS.keys()), n=1)
     hint = (

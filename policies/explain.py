@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from policies.entities import protected_types
 from policies.pii import PiiScanner, RequestFindings
 from policies.schema import PolicyDocument
 from router.decision import Features, RouteDecision, Target
@@ -26,7 +27,7 @@ class FindingsScanner:
         """Like the pipeline: names and addresses (the model part) only when a cloud hop is
         still possible and the policy enables it."""
         use_model = document.pii.scan_model
-        key = (frozenset(document.pii.entities), use_model)
+        key = (protected_types(document.pii.entities), use_model)
         if key not in self._scanners:
             self._scanners[key] = PiiScanner(key[0], use_model=use_model)
         may_reach_cloud = any(t.tier == "cloud" for t in decision.candidates())

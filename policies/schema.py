@@ -15,7 +15,7 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from policies.entities import expand_entity_groups, require_known_entity
+from policies.entities import expand_entity_groups, protected_types, require_known_entity
 from policies.limits import BudgetsConfig, CacheConfig, LimitsConfig
 from router.policy import Loc, PolicyValueError, RoutingPolicy, Rule
 
@@ -78,16 +78,17 @@ class PolicyDocument(RoutingPolicy):
                 raise PolicyValueError(("apps", index, "name"), f"duplicate app name '{app.name}'")
             seen.add(app.name)
         for entity in self.pii.entities:
-            require_known_entity(("pii", "entities", entity, "[key]"), entity)
+            require_known_entity(("pii", "entities", entity, "[key]"), entity, default_allowed=True)
         for stage, rules in (("protect", self.protect), ("route", self.route)):
             for index, rule in enumerate(rules):
                 self._check_pii_any((stage, index, "when", "pii_any"), rule)
         return self
 
     def _check_pii_any(self, loc: Loc, rule: Rule) -> None:
+        scanned = protected_types(self.pii.entities)
         for entity in rule.when.pii_any or ():
             require_known_entity(loc, entity)
-            if entity not in self.pii.entities:
+            if entity not in scanned:
                 raise PolicyValueError(
                     loc,
                     f"rule '{rule.name}': PII type '{entity}' is not listed in pii.entities, "

@@ -29,6 +29,7 @@ def redact(
     Exit 1, printing only the entity types, when the policy blocks a type found in the text.
     """
     from gateway.cli.policy_cmd import policy_path
+    from policies.entities import protected_types
     from policies.loader import load_policy
     from policies.pii import PiiScanner, redact_request
     from router.errors import PolicyBlocked, PolicyError
@@ -38,7 +39,7 @@ def redact(
     try:
         document = load_policy(policy_path(policy)).document
         use_model = names and document.pii.scan_model
-        scanner = PiiScanner(document.pii.entities, use_model=use_model)
+        scanner = PiiScanner(protected_types(document.pii.entities), use_model=use_model)
         req = ChatRequest(model="auto", messages=[Message(role="user", content=text)])
         findings = scanner.scan_request(req, include_model=use_model)
         redacted, _vault = redact_request(req, findings, document.pii.entities)

@@ -77,6 +77,14 @@ def test_a_type_named_on_its_own_beats_its_group():
     assert (entities["JWT"], entities["API_KEY"]) == ("hash", "block")
 
 
+def test_a_default_operator_scans_every_type():
+    text = (CONF / "pii_type_not_scanned.yaml").read_text()
+    text = text.replace("US_SSN: mask", "US_SSN: mask\n    DEFAULT: hash")
+    document = parse_policy(text.encode(), "p.yaml").document
+    assert document.protect[0].when.pii_any == ["CREDIT_CARD"]
+    assert document.pii.entities["DEFAULT"] == "hash"
+
+
 def test_version_is_the_content_hash():
     text = (CONF / "unknown_key.yaml").read_text().replace("difficulty_gt:", "difficulty_gte:")
     first = parse_policy(text.encode(), "a.yaml")
