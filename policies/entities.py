@@ -31,7 +31,8 @@ def require_known_entity(loc: Loc, entity: str, *, default_allowed: bool = False
     with `default_allowed`, a DEFAULT key)."""
     if entity in SUPPORTED_TYPES or (default_allowed and entity in DEFAULT_KEYS):
         return
-    close = get_close_matches(entity, sorted(SUPPORTED_TYPES | ENTITY_GROUPS.keys()), n=1)
+    known = sorted(SUPPORTED_TYPES | ENTITY_GROUPS.keys())
+    close = get_close_matches(entity.upper(), known, n=1)
     hint = (
         f"did you mean '{close[0]}'?" if close else "known: " + ", ".join(sorted(SUPPORTED_TYPES))
     )

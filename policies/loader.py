@@ -9,6 +9,7 @@ and pydantic errors mapped back from their key path to the YAML node. Cross-refe
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from difflib import get_close_matches
 from importlib import resources
@@ -105,7 +106,9 @@ def _syntax_problem(source: str, exc: yaml.MarkedYAMLError) -> PolicyProblem:
     mark = exc.problem_mark or exc.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     detail = exc.problem or "invalid YAML"
-    if exc.context:
+    if exc.context and detail.startswith("but "):  # "expected X, but found Y"
+        detail = f"{exc.context}, {detail}"
+    elif exc.context:
         detail = f"{detail} ({exc.context})"
     return PolicyProblem(source, line, column, "yaml", f"syntax error: {detail}")
 
@@ -133,6 +136,7 @@ def _message(error: ErrorDetails, loc: tuple[str | int, ...]) -> str:
     if kind == "missing":
         return f"missing required key '{loc[-1]}'" if loc else "missing required key"
     message = error["msg"].removeprefix("Value error, ")
+    message = re.sub(r" or instance of \w+$", "", message)  # pydantic's model-type wording
     if isinstance(given, str | int | float | bool):
         message = f"{message} (got {given!r})"
     return message

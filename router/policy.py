@@ -85,10 +85,10 @@ class Condition(_Strict):
     )
     prompt_tokens_gte: int | None = Field(default=None, ge=0)
     prompt_tokens_lt: int | None = Field(default=None, ge=0)
-    tenants: list[str] | None = None
-    apps: list[str] | None = None
+    tenants: list[str] | None = Field(default=None, min_length=1)
+    apps: list[str] | None = Field(default=None, min_length=1)
     models: list[str] | None = Field(
-        default=None, description="Requested model names (aliases or 'auto')."
+        default=None, min_length=1, description="Requested model names (aliases or 'auto')."
     )
     needs_cloud_features: bool | None = Field(
         default=None, description="true when the request has tools or non-text content."
