@@ -126,3 +126,19 @@ async def test_explain_rejects_bad_bodies(admin_gateway, body, param):
         r = await gw.client.post("/admin/explain", json=body, headers=ADMIN)
     assert r.status_code == 400, r.text
     assert r.json()["error"]["param"] == param
+
+
+async def test_explain_accepts_messages_and_a_pinned_model(admin_gateway):
+    body = {
+        "messages": [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "Say hello."},
+        ],
+        "model": "cloud",
+    }
+    async with admin_gateway() as gw:
+        r = await gw.client.post("/admin/explain", json=body, headers=ADMIN)
+    assert r.status_code == 200, r.text
+    decision = r.json()["decision"]
+    assert decision["rule"] == "pinned:cloud" and decision["action"] == "cloud_redacted"
+    assert r.json()["request"]["model"] == "cloud"
