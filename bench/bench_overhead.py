@@ -5,7 +5,8 @@
 Starts on 127.0.0.1: the mock upstream (`bench.mock_server`, its own process), LiteLLM proxy
 (`litellm[proxy]` in /work/.bench-venvs/litellm, 2 workers, production settings, no database)
 and our gateway twice (`hybridgw serve --workers 2`, production settings, classifier and PII
-scan on), once with the cloud tier on `backend: litellm` and once on `backend: openai_compat`.
+scan on), once with the cloud tier on `backend: litellm` and once on `backend: openai_compat`
+(plus, by default, `openai_compat` with the PII name model off, to isolate that model's cost).
 Then, level by level and target after target (so machine noise hits all alike), `wrk -t2
 -c{1,8,64} -d10s --latency` POSTs the same chat completion to each and to the mock directly.
 Also measured: streaming time to first `data:` line (httpx client, c=1 and c=8), the CPU time
@@ -85,7 +86,7 @@ def probe(server: Server) -> str:
 def warm_up(server: Server, *, max_rounds: int = 8) -> None:
     """Wait for start-up work to finish (background model loads), then drive load in 2 s rounds
     until two rounds agree within 20 % (lazy imports and first-use loads are behind us)."""
-    wait_idle(server.proc.pid)
+    wait_idle(server.proc.pid, timeout_s=30)
     last = 0.0
     for _ in range(max_rounds):
         rps = run_wrk(server.url, body(server), key=server.key, connections=8, seconds=2).rps
@@ -118,8 +119,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="wrk duration per level")
     parser.add_argument("--levels", default="1,8,64", help="wrk connection counts")
-    parser.add_argument("--ttfb-requests", type=int, default=200, help="streams per level")
+    parser.add_argument("--ttfb-requests", type=int, default=100, help="streams per level")
     parser.add_argument("--skip-litellm", action="store_true", help="Only our gateway + mock.")
+    parser.add_argument(
+        "--no-name-model-row",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Also measure openai_compat with the PII name model off (its cost, isolated).",
+    )
     parser.add_argument("--no-write", action="store_true", help="Do not append to the docs.")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
@@ -134,6 +141,10 @@ def main() -> None:
             servers.append(start_litellm(ps, directory, mock=mock))
         for backend in ("litellm", "openai_compat"):
             servers.append(start_gateway(ps, directory, backend=backend, mock=mock))
+        if args.no_name_model_row:
+            servers.append(
+                start_gateway(ps, directory, backend="openai_compat", mock=mock, scan_model=False)
+            )
         measured = [Measured(s) for s in servers]
         for m in measured:
             m.route = probe(m.server)
@@ -178,8 +189,9 @@ def build_report(
             if classifier == "onnx"
             else " (**fake**: router/classifier.py or its model was missing)"
         )
-        + ", PII entities of default.yaml, SQLite ledger (WAL, synchronous=FULL), in-memory "
-        "limits; every request routed to the cloud tier → "
+        + ", PII entities of default.yaml with the spaCy name model (the *no name model* row: "
+        "`pii.scan_model: false`, patterns and validators only), SQLite ledger (WAL, "
+        "synchronous=FULL), in-memory limits; every request routed to the cloud tier → "
         + "; ".join(f"{m.server.label}: {m.route}" for m in ours)
         + ". LiteLLM proxy: 2 workers, `set_verbose: false`, `json_logs`, `LITELLM_LOG=ERROR`, "
         "`LITELLM_MODE=PRODUCTION`, master key, no database (so no spend logs), no callbacks."

@@ -71,6 +71,9 @@ class Processes:
         self.started: list[Started] = []
 
     def __enter__(self) -> Processes:
+        # A SIGTERM (run_all's timeout, `timeout`, kill) unwinds like Ctrl-C, so `__exit__`
+        # still stops every server this benchmark started.
+        signal.signal(signal.SIGTERM, _raise_exit)
         return self
 
     def __exit__(
@@ -104,6 +107,10 @@ class Processes:
         proc = Started(name, popen, log)
         self.started.append(proc)
         return proc
+
+
+def _raise_exit(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def stop(proc: Started, grace_s: float = 10.0) -> None:

@@ -73,8 +73,9 @@ def _wait_port(proc: Started, port: int, timeout_s: float = 30) -> None:
     raise TimeoutError(f"{proc.name} did not listen on {port}")
 
 
-def write_policy(directory: Path, backend: str, mock: Server) -> Path:
-    """The cloud-hop policy with its cloud tier on `backend`, pointed at the mock."""
+def write_policy(directory: Path, backend: str, mock: Server, *, scan_model: bool = True) -> Path:
+    """The cloud-hop policy with its cloud tier on `backend`, pointed at the mock;
+    `scan_model=False` turns off the PII name model (patterns and validators only)."""
     base = mock.url.removesuffix("/chat/completions")
     model = f"openai/{MODEL}" if backend == "litellm" else MODEL
     text = (
@@ -83,7 +84,11 @@ def write_policy(directory: Path, backend: str, mock: Server) -> Path:
         .replace("@CLOUD_MODEL@", model)
         .replace("@MOCK_BASE@", base)
     )
-    path = directory / f"policy-{backend}.yaml"
+    suffix = ""
+    if not scan_model:
+        text = text.replace("\npii:\n", "\npii:\n  scan_model: false\n", 1)
+        suffix = "-patterns-only"
+    path = directory / f"policy-{backend}{suffix}.yaml"
     path.write_text(text)
     return path
 
@@ -104,16 +109,18 @@ def start_gateway(
     mock: Server,
     workers: int = 2,
     name: str | None = None,
+    scan_model: bool = True,
 ) -> Server:
     """`hybridgw serve --workers N`: default settings except the policy and the ledger file
     (SQLite in `directory`, synchronous=FULL as in production); the local model is not loaded
     at start (no benchmark request is routed to it)."""
     port = free_port()
-    policy = write_policy(directory, backend, mock)
+    policy = write_policy(directory, backend, mock, scan_model=scan_model)
+    tag = "" if scan_model else "-patterns-only"
     env = clean_env(
         {
             "HYBRIDGW_CLASSIFIER": classifier_setting(),
-            "HYBRIDGW_DATABASE_URL": str(directory / f"ledger-{backend}.db"),
+            "HYBRIDGW_DATABASE_URL": str(directory / f"ledger-{backend}{tag}.db"),
             "HYBRIDGW_LOAD_LOCAL_ON_START": "false",
             "BENCH_CLOUD_KEY": MOCK_KEY,
         }
@@ -130,9 +137,9 @@ def start_gateway(
         "--policy",
         str(policy),
     ]
-    proc = procs.start(name or f"gateway-{backend}", argv, env=env, cwd=ROOT)
+    proc = procs.start(name or f"gateway-{backend}{tag}", argv, env=env, cwd=ROOT)
     wait_http(f"http://127.0.0.1:{port}/healthz", proc, timeout_s=120)
-    label = f"ours, cloud via {backend}"
+    label = f"ours, cloud via {backend}" + ("" if scan_model else ", no name model")
     return Server(label, proc, f"http://127.0.0.1:{port}/v1/chat/completions", GATEWAY_KEY, "auto")
 
 
