@@ -412,7 +412,7 @@ class Pipeline:
         document = plan.policy.document
         if entry.cost_usd > 0:
             await self._state.budgets.settle(caller, document.budgets, entry.cost_usd)
-        if entry.completion_tokens > 0:
+        if entry.completion_tokens > 0 and not entry.cache_hit:  # a cache hit generated nothing
             await self._state.limiter.consume(caller, document.limits, entry.completion_tokens)
 
     async def _record_failure(
