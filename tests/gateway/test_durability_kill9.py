@@ -1,0 +1,110 @@
+"""An answered request's ledger record survives `kill -9` of the gateway right after the answer.
+
+A real gateway process (uvicorn) on a free 127.0.0.1 port, local and cloud tiers on the mock
+upstreams; N answered requests, SIGKILL straight after the last answer, then the store is
+reopened and every request id must be there. Holds because `record()` commits before the
+pipeline returns the answer (docs/ledger.md).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import psycopg
+from support import AUTH, chat_body
+
+N = 25
+PG_BASE = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def answered_then_killed(database_url: str, policy: Path, tmp_path: Path) -> list[str]:
+    """Start the gateway, get N answers, SIGKILL it at once; the answered request ids."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "HYBRIDGW_POLICY_FILE": str(policy),
+        "HYBRIDGW_CLASSIFIER": "fake",
+        "HYBRIDGW_FAKE_DIFFICULTY": "0.5",
+        "HYBRIDGW_LOAD_LOCAL_ON_START": "false",
+        "HYBRIDGW_DATABASE_URL": database_url,
+        "HYBRIDGW_TEST_CLOUD_KEY": "sk-cloud-secret",
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    }
+    log = (tmp_path / "gateway.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "uvicorn", "gateway.app:create_app", "--factory"),
+            *("--host", "127.0.0.1", "--port", str(port), "--no-access-log"),
+        ],
+        env=env,
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    ids: list[str] = []
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.3)
+        with httpx.Client(base_url=base, timeout=60) as client:
+            for i in range(N):
+                stream = i % 2 == 1
+                r = client.post(
+                    "/v1/chat/completions", json=chat_body(f"n{i}", stream=stream), headers=AUTH
+                )
+                assert r.status_code == 200, r.text
+                if stream:
+                    assert r.text.rstrip().endswith("data: [DONE]")
+                ids.append(r.headers["x-request-id"])
+        os.kill(proc.pid, signal.SIGKILL)  # straight after the last answer
+        assert proc.wait(30) == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(30)
+        log.close()
+    return ids
+
+
+def test_sqlite_records_survive_kill_9(write_policy, tmp_path):
+    db = tmp_path / "ledger.db"
+    ids = answered_then_killed(f"sqlite:///{db}", write_policy(), tmp_path)
+    with sqlite3.connect(db) as conn:
+        stored = {r for (r,) in conn.execute("SELECT request_id FROM ledger")}
+    assert set(ids) <= stored and len(ids) == N
+
+
+def test_postgres_records_survive_kill_9(write_policy, tmp_path):
+    schema = f"kill9_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_BASE, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    url = f"{PG_BASE}?options=-csearch_path%3D{schema}"
+    try:
+        ids = answered_then_killed(url, write_policy(), tmp_path)
+        with psycopg.connect(url) as conn:
+            stored = {r for (r,) in conn.execute("SELECT request_id FROM ledger")}
+        assert set(ids) <= stored and len(ids) == N
+    finally:
+        with psycopg.connect(PG_BASE, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
