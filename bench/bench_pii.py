@@ -169,6 +169,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--presidio-every", type=int, default=3)
     parser.add_argument("--no-presidio", action="store_true")
+    parser.add_argument("--latency-only", action="store_true", help="Skip the accuracy tables.")
     parser.add_argument("--no-write", action="store_true", help="Do not append to the docs.")
     args = parser.parse_args()
 
@@ -182,11 +183,11 @@ def main() -> None:
     ours: dict[str, Detector] = {"fast scan (patterns)": fast.scan}
     if model_ok:
         ours["fast + model (spaCy NER)"] = lambda t: full.scan_text(t, include_model=True)
-    sections = [
-        accuracy_section("presidio generated_large", presidio_set, ours),
-        accuracy_section("synthetic + decoys", synthetic, ours),
-    ]
-    if presidio is not None:
+    sections = []
+    if not args.latency_only:
+        sections.append(accuracy_section("presidio generated_large", presidio_set, ours))
+        sections.append(accuracy_section("synthetic + decoys", synthetic, ours))
+    if presidio is not None and not args.latency_only:
         k = args.presidio_every
         both = {**ours, "Presidio AnalyzerEngine": presidio}
         sections.append(
