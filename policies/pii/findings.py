@@ -7,7 +7,7 @@ ledger; the value is recovered from the scanned text only where redaction needs 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -85,12 +85,3 @@ def resolve_overlaps(findings: Iterable[Finding]) -> list[Finding]:
             kept.append(cand)
     kept.sort(key=lambda f: f.start)
     return kept
-
-
-def merge_sorted(a: Sequence[Finding], b: Sequence[Finding]) -> list[Finding]:
-    """Overlap-resolve the union of two finding lists (e.g. pattern and model findings)."""
-    if not a:
-        return list(b)
-    if not b:
-        return list(a)
-    return resolve_overlaps([*a, *b])

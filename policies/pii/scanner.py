@@ -12,7 +12,7 @@ no per-request state, so one instance serves all requests from any thread.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from policies.pii.findings import Finding, RequestFindings, SegmentFindings, resolve_overlaps
 from policies.pii.ner import DEFAULT_MODEL, DEFAULT_MODEL_TYPES, MODEL_TYPES, SpacyNer
@@ -124,8 +124,3 @@ class PiiScanner:
     def _model_wanted(seg: Segment) -> bool:
         # JSON tool arguments are structured data the NER model was not trained on.
         return seg.kind != "tool_args"
-
-
-def iter_texts(req: ChatRequest) -> Iterator[str]:
-    """Every text the scanner looks at in `req`, in order (for tests and benchmarks)."""
-    return (seg.text for seg in iter_segments(req))
