@@ -86,11 +86,11 @@ def probe(server: Server) -> str:
 def warm_up(server: Server, *, max_rounds: int = 8) -> None:
     """Wait for start-up work to finish (background model loads), then drive load in 2 s rounds
     until two rounds agree within 20 % (lazy imports and first-use loads are behind us)."""
-    wait_idle(server.proc.pid, timeout_s=30)
+    wait_idle(server.proc.pid, timeout_s=60)
     last = 0.0
-    for _ in range(max_rounds):
+    for round_ in range(max_rounds):
         rps = run_wrk(server.url, body(server), key=server.key, connections=8, seconds=2).rps
-        if last and abs(rps - last) <= 0.2 * max(rps, last):
+        if round_ >= 2 and abs(rps - last) <= 0.2 * max(rps, last):
             return
         last = rps
 

@@ -4,9 +4,10 @@
 
 Same set-up as bench/bench_overhead.py (mock upstream, cloud-hop policy, production settings, 2
 workers); for each cloud backend (`--backends`), wrk runs at c=8 while `py-spy record
---subprocesses --gil` samples the server's process tree for `--seconds`. `--gil` keeps only
-samples of the thread holding the GIL — the Python work that bounds one worker's throughput
-(native work that releases the GIL, like an fsync or onnxruntime's kernels, is not counted).
+--subprocesses` samples the server's process tree for `--seconds`. Samples of a thread blocked
+in a wait (a leaf frame whose source line is a `.get(`/`.wait(`/`.join(`/`.acquire(`/`select(`
+call) and of the event loop's own native wait (`Runner.run` as leaf) are dropped as idle; the
+rest — Python, and native work such as spaCy's matrix products or onnxruntime — counts as busy.
 Tables: the top frames by own time, and own time by owner (our module, or the library whose
 code was running; the standard library is charged to its nearest non-stdlib caller).
 
@@ -16,6 +17,8 @@ py-spy is installed into the project venv when missing (a tool, not a project de
 from __future__ import annotations
 
 import argparse
+import linecache
+import re
 import subprocess
 import tempfile
 import time
@@ -124,8 +127,21 @@ def component(who: str) -> str:
     return "other"
 
 
+_BLOCKING = re.compile(r"\.get\(|\.wait\(|\.join\(|\.acquire\(|\bselect\(|\.recv\(")
+
+
+def idle(frame: str) -> bool:
+    """A leaf frame that is waiting, not working (see the module docstring)."""
+    name, _, where = frame.rpartition(" (")
+    path, _, line = where.rstrip(")").rpartition(":")
+    if name == "Runner.run" and path.endswith("asyncio/runners.py"):
+        return True
+    source = linecache.getline(path, int(line)) if line.isdigit() else ""
+    return bool(_BLOCKING.search(source))
+
+
 def analyse(raw: Path) -> tuple[int, Counter[str], Counter[str]]:
-    """Total samples, own samples per frame, own samples per owner (from py-spy's raw format)."""
+    """Busy samples, own samples per frame, own samples per owner (py-spy's raw format)."""
     total = 0
     frames: Counter[str] = Counter()
     owners: Counter[str] = Counter()
@@ -135,7 +151,7 @@ def analyse(raw: Path) -> tuple[int, Counter[str], Counter[str]]:
             continue
         n = int(count)
         parts = stack.split(";")[1:]  # the first entry names the process
-        if not parts:
+        if not parts or idle(parts[-1]):
             continue
         total += n
         leaf, _ = parse_frame(parts[-1])
@@ -165,7 +181,6 @@ def profile(backend: str, seconds: float, connections: int, workers: int, rate: 
                 "--pid",
                 str(gateway.proc.pid),
                 "--subprocesses",
-                "--gil",
                 "--full-filenames",
                 "--rate",
                 str(rate),
@@ -215,9 +230,10 @@ def main() -> None:
         f"`hybridgw serve --workers {args.workers}` (classifier `{classifier_setting()}`, "
         "cloud-hop policy `bench/policies/cloud_hop.yaml`, SQLite ledger) against the mock "
         f"upstream; wrk `-c{args.connections} -d{args.seconds:g}s` while `py-spy record "
-        f"--subprocesses --gil --rate {args.rate} --format raw` samples every worker. Shares "
-        "are of GIL-holding samples (Python work). py-spy slows the server, so its req/s here "
-        "is lower than in the overhead benchmark."
+        f"--subprocesses --full-filenames --rate {args.rate} --format raw` samples every worker. "
+        "Shares are of busy samples: threads blocked in a wait and the event loop's idle "
+        "`Runner.run` are dropped; native work (spaCy/thinc matrix code, onnxruntime, SQLite) "
+        "counts. py-spy slows the server, so its req/s here is below the overhead benchmark's."
     )
     for backend in args.backends.split(","):
         got = profile(backend, args.seconds, args.connections, args.workers, args.rate)
@@ -225,7 +241,7 @@ def main() -> None:
         wrk = got["wrk"]
         report.text(
             f"### Cloud via `{backend}`\n\nroute: {got['route']}; {wrk.rps:.1f} req/s, p50 "
-            f"{wrk.p50_ms:.1f} ms under the profiler; {got['total']} samples."
+            f"{wrk.p50_ms:.1f} ms under the profiler; {got['total']} busy samples."
         )
         report.table(
             ["own %", "frame (function, file)"],

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Fast, in-process ones first; the server benchmarks (many processes, minutes each) last.
 ORDER = (
     "bench_decision",
+    "bench_http_client",
     "bench_classifier",
     "bench_pii",
     "bench_ledger",
