@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 from typing import Annotated
 
@@ -37,6 +38,8 @@ def demo(
 
     settings = Settings()
     prompts = load_workload(requests, seed)
+    # Fallbacks and failures are counted in the report; per-request warnings would bury it.
+    logging.getLogger("gateway.pipeline").setLevel(logging.ERROR)
     console.print(
         f"Replaying {len(prompts)} prompts (seed {seed}) through the real pipeline: local model "
         "in-process, cloud models answered by a local mock priced with litellm's price map."
