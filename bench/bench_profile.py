@@ -6,8 +6,10 @@ Same set-up as bench/bench_overhead.py (mock upstream, cloud-hop policy, product
 workers); for each cloud backend (`--backends`), wrk runs at c=8 while `py-spy record
 --subprocesses` samples the server's process tree for `--seconds`. Samples of a thread blocked
 in a wait (a leaf frame whose source line is a `.get(`/`.wait(`/`.join(`/`.acquire(`/`select(`
-call) and of the event loop's own native wait (`Runner.run` as leaf) are dropped as idle; the
-rest — Python, and native work such as spaCy's matrix products or onnxruntime — counts as busy.
+call), anyio worker threads (only the policy watcher's native wait here) and the event loop's
+native wait (`Runner.run` as leaf) are dropped as idle, waits to enter a lock are reported
+separately; the rest — Python, and native work such as spaCy's matrix products or
+onnxruntime — counts as busy.
 Tables: the top frames by own time, and own time by owner (our module, or the library whose
 code was running; the standard library is charged to its nearest non-stdlib caller).
 
@@ -127,31 +129,47 @@ def component(who: str) -> str:
     return "other"
 
 
-_BLOCKING = re.compile(r"\.get\(|\.wait\(|\.join\(|\.acquire\(|\bselect\(|\.recv\(")
+_BLOCKING = re.compile(r"\.get\(|\.wait\(|\.join\(|\bselect\(|\.recv\(|\bread\(")
+_LOCK = re.compile(r"\.acquire\(|with [\w.]*lock\b", re.IGNORECASE)
 
 
-def idle(frame: str) -> bool:
-    """A leaf frame that is waiting, not working (see the module docstring)."""
+def idle(frame: str) -> str | None:
+    """`"idle"` or `"lock"` for a leaf frame that waits instead of working, else None.
+
+    Idle: a blocking call (queue get, event wait, pipe read — e.g. uvicorn's health-check
+    thread), the event loop's native wait, and anyio worker threads (here only the policy file
+    watcher, blocked in watchfiles' native watch). Lock: waiting to enter a lock.
+    """
     name, _, where = frame.rpartition(" (")
     path, _, line = where.rstrip(")").rpartition(":")
     if name == "Runner.run" and path.endswith("asyncio/runners.py"):
-        return True
+        return "idle"
+    if name == "WorkerThread.run" and "anyio" in path:
+        return "idle"
     source = linecache.getline(path, int(line)) if line.isdigit() else ""
-    return bool(_BLOCKING.search(source))
+    if _LOCK.search(source):
+        return "lock"
+    return "idle" if _BLOCKING.search(source) else None
 
 
-def analyse(raw: Path) -> tuple[int, Counter[str], Counter[str]]:
-    """Busy samples, own samples per frame, own samples per owner (py-spy's raw format)."""
+def analyse(raw: Path) -> tuple[int, Counter[str], Counter[str], Counter[str]]:
+    """Busy samples, own samples per frame and per owner, and lock waits per frame."""
     total = 0
     frames: Counter[str] = Counter()
     owners: Counter[str] = Counter()
+    locks: Counter[str] = Counter()
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
         n = int(count)
         parts = stack.split(";")[1:]  # the first entry names the process
-        if not parts or idle(parts[-1]):
+        if not parts:
+            continue
+        waiting = idle(parts[-1])
+        if waiting == "lock":
+            locks[parse_frame(parts[-1])[0]] += n
+        if waiting:
             continue
         total += n
         leaf, _ = parse_frame(parts[-1])
@@ -163,7 +181,7 @@ def analyse(raw: Path) -> tuple[int, Counter[str], Counter[str]]:
                 who = found
                 break
         owners[who] += n
-    return total, frames, owners
+    return total, frames, owners, locks
 
 
 def profile(backend: str, seconds: float, connections: int, workers: int, rate: int) -> dict:
@@ -202,7 +220,7 @@ def profile(backend: str, seconds: float, connections: int, workers: int, rate: 
         _, err = spy.communicate(timeout=seconds + 60)
         if not raw.exists():
             raise RuntimeError(f"py-spy wrote nothing: {err}")
-        total, frames, owners = analyse(raw)
+        total, frames, owners, locks = analyse(raw)
     return {
         "backend": backend,
         "route": route,
@@ -210,6 +228,7 @@ def profile(backend: str, seconds: float, connections: int, workers: int, rate: 
         "total": total,
         "frames": frames,
         "owners": owners,
+        "locks": locks,
     }
 
 
@@ -242,6 +261,11 @@ def main() -> None:
         report.text(
             f"### Cloud via `{backend}`\n\nroute: {got['route']}; {wrk.rps:.1f} req/s, p50 "
             f"{wrk.p50_ms:.1f} ms under the profiler; {got['total']} busy samples."
+            + "".join(
+                f" Waiting to enter a lock: `{frame}` in {n} samples "
+                f"({100 * n / total:.1f}% of the busy count)."
+                for frame, n in got["locks"].most_common(3)
+            )
         )
         report.table(
             ["own %", "frame (function, file)"],
