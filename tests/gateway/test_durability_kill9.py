@@ -107,4 +107,3 @@ def test_postgres_records_survive_kill_9(write_policy, tmp_path):
     finally:
         with psycopg.connect(PG_BASE, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
-
