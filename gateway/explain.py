@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gateway.auth import Caller
 from gateway.services import Services
-from policies.explain import FindingsScanner, explain_report
+from policies.explain import explain_report
 from policies.schema import PolicyDocument
 from router.errors import InvalidRequest
 from router.types import ChatRequest, Message
@@ -50,13 +50,14 @@ def caller_for(document: PolicyDocument, app: str | None) -> Caller:
     raise InvalidRequest(f"no app named '{app}' in the policy (apps: {known})", param="app")
 
 
-async def explain(
-    services: Services, request: ExplainRequest, scanner: FindingsScanner
-) -> dict[str, Any]:
+async def explain(services: Services, request: ExplainRequest) -> dict[str, Any]:
     """Scores, PII findings (types and spans), the decision and the policy version."""
-    loaded = services.policies.current
-    caller = caller_for(loaded.document, request.app)
-    req = request.chat_request()
-    features, decision = await services.pipeline.explain(req, caller)
-    findings = scanner.scan(req, loaded.document, decision)
-    return explain_report(features, decision, findings, policy_version=loaded.version)
+    caller = caller_for(services.policies.current.document, request.app)
+    result = await services.pipeline.explain(request.chat_request(), caller)
+    return explain_report(
+        result.features,
+        result.decision,
+        result.findings,
+        policy_version=result.policy_version,
+        cloud_refused=result.cloud_refused,
+    )

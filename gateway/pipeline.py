@@ -24,6 +24,7 @@ from gateway.state.factory import SharedState, memory_state
 from gateway.state.protocols import cache_key
 from gateway.tracing import traced
 from policies.loader import LoadedPolicy
+from policies.pii import RequestFindings
 from policies.store import PolicyStore
 from router.decision import Features, RouteDecision, Target, decide
 from router.errors import (
@@ -58,8 +59,20 @@ class _Plan:
     policy: LoadedPolicy
     features: Features
     decision: RouteDecision
+    findings: RequestFindings
     protection: Protection
     started: float
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Steps 1–5 of a request without a backend call: what `explain` reports."""
+
+    policy_version: str
+    features: Features
+    decision: RouteDecision
+    findings: RequestFindings
+    cloud_refused: str | None
 
 
 @dataclass(slots=True)
@@ -103,10 +116,16 @@ class Pipeline:
         self._state = state or memory_state()
         self._metrics = metrics or Metrics()
 
-    async def explain(self, req: ChatRequest, caller: Caller) -> tuple[Features, RouteDecision]:
-        """Steps 1–4 only: what would happen to `req`, without calling any backend."""
+    async def explain(self, req: ChatRequest, caller: Caller) -> Explanation:
+        """What would happen to `req` (scan, scores, decision, redaction), without any backend."""
         plan = await self._plan(req, caller)
-        return plan.features, plan.decision
+        return Explanation(
+            plan.policy.version,
+            plan.features,
+            plan.decision,
+            plan.findings,
+            plan.protection.cloud_refused,
+        )
 
     async def complete(
         self, req: ChatRequest, caller: Caller, request_id: str
@@ -172,7 +191,7 @@ class Pipeline:
                 decision = decide(features, policy.document)
             fast = full
         protection = self._privacy.protect(req, fast, decision, policy.document)
-        return _Plan(policy, features, decision, protection, started)
+        return _Plan(policy, features, decision, fast, protection, started)
 
     @asynccontextmanager
     async def _deadline(self, plan: _Plan) -> AsyncIterator[None]:
@@ -190,6 +209,8 @@ class Pipeline:
     def _refuse_if_blocked(plan: _Plan) -> None:
         if plan.decision.blocked:
             raise PolicyBlocked(plan.decision.message or "This request is blocked by policy.")
+        if plan.protection.refused_first_choice and plan.protection.cloud_refused:
+            raise PolicyBlocked(plan.protection.cloud_refused)
 
     @traced("hybridgw.admit")
     async def _admit(self, req: ChatRequest, caller: Caller) -> bool:

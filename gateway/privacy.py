@@ -16,25 +16,14 @@ import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from policies.pii import SUPPORTED_TYPES, PiiScanner, RequestFindings, Vault, redact_request
-from policies.pii.operators import DEFAULT_KEYS, GROUPS
+from policies.entities import protected_types
+from policies.pii import PiiScanner, RequestFindings, Vault, redact_request
 from policies.schema import PolicyDocument
 from router.decision import RouteDecision, Target
 from router.errors import PolicyBlocked
 from router.types import ChatChunk, ChatRequest, ChatResponse
 
 log = logging.getLogger(__name__)
-
-
-def protected_types(policy: PolicyDocument) -> frozenset[str]:
-    """The concrete entity types the policy acts on (groups such as SECRET expanded)."""
-    keys = set(policy.pii.entities)
-    if keys & DEFAULT_KEYS:
-        return SUPPORTED_TYPES
-    types: set[str] = set()
-    for key in keys:
-        types |= GROUPS.get(key, frozenset({key}))
-    return frozenset(types & SUPPORTED_TYPES)
 
 
 class Restorer:
@@ -60,6 +49,7 @@ class Protection:
     vault: Vault | None = None
     counts: Mapping[str, int] = field(default_factory=dict)
     cloud_refused: str | None = None  # why no cloud hop is allowed (a `block` operator matched)
+    refused_first_choice: bool = False  # ... and the decision's own target was a cloud model
 
     def allows(self, target: Target) -> bool:
         return target.tier == "local" or self.cloud_refused is None
@@ -91,7 +81,7 @@ class Privacy:
         self._scanners: dict[frozenset[str], PiiScanner] = {}
 
     def scanner(self, policy: PolicyDocument) -> PiiScanner:
-        types = protected_types(policy)
+        types = protected_types(policy.pii.entities)
         if types not in self._scanners:
             use_model = self._use_model and policy.pii.scan_model
             self._scanners[types] = PiiScanner(types, use_model=use_model)
@@ -117,10 +107,13 @@ class Privacy:
         )
 
     def protect(
-        self, req: ChatRequest, findings: RequestFindings, decision: RouteDecision,
+        self,
+        req: ChatRequest,
+        findings: RequestFindings,
+        decision: RouteDecision,
         policy: PolicyDocument,
     ) -> Protection:
-        """Redact the cloud-bound copy. Raises `PolicyBlocked` if the only way out is blocked."""
+        """Redact the cloud-bound copy; a `block` operator match records why the cloud is off."""
         protection = Protection(original=req, counts=dict(findings.counts))
         cloud = [t for t in decision.candidates() if t.tier == "cloud"]
         if not findings or not decision.redact or not cloud:
@@ -130,7 +123,6 @@ class Privacy:
                 req, findings, policy.pii.entities
             )
         except PolicyBlocked as exc:
-            if decision.target is not None and decision.target.tier == "cloud":
-                raise
-            protection.cloud_refused = exc.message  # local first; cloud fallbacks are off
+            protection.cloud_refused = exc.message
+            protection.refused_first_choice = decision.target is cloud[0]
         return protection

@@ -8,30 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from policies.entities import protected_types
-from policies.pii import PiiScanner, RequestFindings
-from policies.schema import PolicyDocument
+from policies.pii import RequestFindings
 from router.decision import Features, RouteDecision, Target
-from router.types import ChatRequest
-
-
-class FindingsScanner:
-    """Scans a request with a policy's PII entity types; one scanner kept per set of types."""
-
-    def __init__(self) -> None:
-        self._scanners: dict[tuple[frozenset[str], bool], PiiScanner] = {}
-
-    def scan(
-        self, req: ChatRequest, document: PolicyDocument, decision: RouteDecision
-    ) -> RequestFindings:
-        """Like the pipeline: names and addresses (the model part) only when a cloud hop is
-        still possible and the policy enables it."""
-        use_model = document.pii.scan_model
-        key = (protected_types(document.pii.entities), use_model)
-        if key not in self._scanners:
-            self._scanners[key] = PiiScanner(key[0], use_model=use_model)
-        may_reach_cloud = any(t.tier == "cloud" for t in decision.candidates())
-        return self._scanners[key].scan_request(req, include_model=use_model and may_reach_cloud)
 
 
 def explain_report(
@@ -40,6 +18,7 @@ def explain_report(
     findings: RequestFindings,
     *,
     policy_version: str,
+    cloud_refused: str | None = None,
 ) -> dict[str, Any]:
     """The explanation of one routing decision (see the module docstring)."""
     return {
@@ -78,6 +57,7 @@ def explain_report(
             "fallbacks": [_target(t) for t in decision.fallbacks],
             "redact": decision.redact,
             "message": decision.message,
+            "cloud_refused": cloud_refused,
         },
     }
 

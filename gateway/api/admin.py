@@ -17,7 +17,6 @@ from gateway.api.roles import require_role
 from gateway.errors import error_body
 from gateway.explain import ExplainRequest, explain
 from gateway.services import Services
-from policies.explain import FindingsScanner
 from router.errors import PolicyError
 
 router = APIRouter(prefix="/admin")
@@ -64,13 +63,4 @@ async def explain_prompt(request: Request) -> dict[str, Any]:
     services: Services = request.app.state.services
     raw = await read_body(request, services.settings.max_body_bytes)
     body = parse_model(ExplainRequest, raw)
-    return await explain(services, body, _scanner(request))
-
-
-def _scanner(request: Request) -> FindingsScanner:
-    """One findings scanner per app, built on first use (its NER model loads once)."""
-    state = request.app.state
-    if getattr(state, "explain_scanner", None) is None:
-        state.explain_scanner = FindingsScanner()
-    scanner: FindingsScanner = state.explain_scanner
-    return scanner
+    return await explain(services, body)

@@ -117,12 +117,11 @@ async def _explain(path: Path, request: Any) -> dict[str, Any]:
     from gateway.ledger.memory import InMemoryLedger
     from gateway.services import build_services
     from gateway.settings import Settings
-    from policies.explain import FindingsScanner
 
     settings = Settings(policy_file=path, load_local_on_start=False, policy_watch=False)
     services = await build_services(settings, ledger=InMemoryLedger())  # explain records nothing
     try:
-        return await explain_request(services, request, FindingsScanner())
+        return await explain_request(services, request)
     finally:
         await services.aclose()
 
