@@ -6,7 +6,10 @@ const KEY = "hybridgw.financeKey";
 const charts = {};
 const $ = (id) => document.getElementById(id);
 
-const usd = (v) => "$" + v.toFixed(4);
+// Cents for large sums, six decimals below a dollar (one request costs a fraction of a cent).
+const usd = (v) =>
+  "$" + (Math.abs(v) >= 100 ? v.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })
+    : v.toFixed(Math.abs(v) < 1 ? 6 : 4));
 const pct = (v) => (v === null ? "—" : v.toFixed(1) + "%");
 const share = (v) => (v === null ? "—" : (v * 100).toFixed(1) + "%");
 const ms = (v) => (v === null ? "—" : Math.round(v).toString());
