@@ -75,7 +75,7 @@ sensitivity — recall >= 0.95 on validation.
 - Input: one string — `router.text.scoring_text(req)` (system/developer turns + last user
   turn, last 4000 chars); `score()` collapses whitespace and keeps the last 4000 chars.
 - Features: {feat["word"]} ({feat["word_features"]} terms) + {feat["char"]}
-  ({feat["char_features"]} terms), vocabularies closed under n-gram prefixes.
+  ({feat["char_features"]} terms), vocabularies closed under sub-n-grams.
 - Heads: logistic regression (L2), C chosen on validation log-loss (difficulty
   C={heads["difficulty"]["C"]}, sensitivity C={heads["sensitivity"]["C"]}), then Platt-scaled on
   validation and folded into the graph's linear layer + sigmoid. Exported with skl2onnx;

@@ -2,8 +2,9 @@
 
 Positives: credentials in config snippets, HR records, contract clauses, signed e-mails, forms
 with SSNs / cards / IBANs / diagnoses, and Presidio's templates filled with Faker values.
-Negatives: the same shapes with placeholders instead of secrets, and PII-shaped decoys that are
-not personal data (order numbers, ISBNs, versions, timestamps, UUIDs, hashes). All values are
+Negatives: the same shapes with placeholders instead of secrets, PII-shaped decoys that are
+not personal data (order numbers, ISBNs, versions, timestamps, UUIDs, hashes), and short
+everyday chat requests (greetings, jokes, recipes) that the benchmark sources lack. All values are
 fake (Faker, seeded); no real person or secret is in the output.
 """
 
@@ -173,6 +174,32 @@ def _decoy(fake: Faker, rng: random.Random) -> str:
     )
 
 
+CHAT = [
+    "say hello",
+    "hi!",
+    "hello, how are you?",
+    "thanks, that helped",
+    "tell me a joke about {w}",
+    "write a short poem about {w}",
+    "give me a simple recipe for {w} bread",
+    "what rhymes with {w}?",
+    "translate '{w}' into Spanish",
+    "define the word '{w}'",
+    "suggest a name for my {w} blog",
+    "what is a fun fact about {w}?",
+    "good morning! any tips for a productive day?",
+    "can you say hello in five languages?",
+    "list three synonyms for {w}",
+    "is a tomato a fruit or a vegetable?",
+    "how do I boil an egg?",
+    "recommend a board game for a family evening",
+]
+
+
+def _chitchat(fake: Faker, rng: random.Random) -> str:
+    return rng.choice(CHAT).format(w=fake.word())
+
+
 POSITIVE: dict[str, Maker] = {
     "credentials": _secret,
     "hr_record": _hr_record,
@@ -186,6 +213,7 @@ NEGATIVE: dict[str, Maker] = {
     "contract_generic": _contract_generic,
     "email_unsigned": _email_generic,
     "decoy": _decoy,
+    "chitchat": _chitchat,
 }
 
 
@@ -224,7 +252,8 @@ def synthetic_rows(templates: Path, per_kind: int = 300, seed: int = 7) -> Itera
     for kinds, label in ((POSITIVE, 1.0), (NEGATIVE, 0.0)):
         for kind, make in kinds.items():
             for i in range(per_kind if kind != "decoy" else 3 * per_kind):
-                text = f"{rng.choice(ASKS)}\n{make(fake, rng)}".strip()
+                ask = "" if kind == "chitchat" else rng.choice(ASKS)
+                text = f"{ask}\n{make(fake, rng)}".strip()
                 yield _synthetic(text, kind, i, label)
     lines = [
         t

@@ -1,0 +1,107 @@
+"""The shipped ONNX classifier: loads offline, separates clear cases, matches its model card."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from router.classifier import (
+    OnnxClassifier,
+    default_model_path,
+    default_thresholds,
+    models_dir,
+    normalize,
+)
+from router.training.build_data import read_split
+from router.training.metrics import head_metrics
+
+DATASET = models_dir().parent / "training" / "data" / "v1"
+WORD_PROBLEM = (
+    "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips "
+    "in May. How many clips did Natalia sell altogether in April and May?"
+)
+SSN_PROMPT = (
+    "Please fill in the tax form for John Miller, SSN 123-45-6789, born 1984-03-12, "
+    "address 12 Oak Street, Springfield."
+)
+RECIPE = "Can you give me a simple recipe for banana bread?"
+
+
+@pytest.fixture(scope="module")
+def classifier() -> OnnxClassifier:
+    return OnnxClassifier()
+
+
+def test_shipped_model_and_thresholds_exist() -> None:
+    assert default_model_path().is_file()
+    thresholds = default_thresholds()
+    assert 0 < thresholds["difficulty"] < 1
+    assert 0 < thresholds["sensitivity"] < 1
+
+
+def test_scores_are_probabilities(classifier: OnnxClassifier) -> None:
+    scores = classifier.score("say hello")
+    assert set(scores) == {"difficulty", "sensitivity"}
+    assert all(0.0 <= v <= 1.0 for v in scores.values())
+    assert classifier.score("") == classifier.score("   \n ")
+
+
+def test_difficulty_separates_word_problem_from_greeting(classifier: OnnxClassifier) -> None:
+    hard = classifier.score(WORD_PROBLEM)["difficulty"]
+    easy = classifier.score("say hello")["difficulty"]
+    assert hard - easy > 0.2
+
+
+def test_sensitivity_separates_ssn_from_recipe(classifier: OnnxClassifier) -> None:
+    sensitive = classifier.score(SSN_PROMPT)["sensitivity"]
+    recipe = classifier.score(RECIPE)["sensitivity"]
+    assert sensitive - recipe > 0.5
+    assert sensitive >= default_thresholds()["sensitivity"] > recipe
+
+
+def test_whitespace_and_length_normalisation() -> None:
+    assert normalize("a \n\t b  ") == "a b"
+    assert len(normalize("x" * 10_000)) == 4000
+
+
+def test_thread_safe_scoring_matches_sequential(classifier: OnnxClassifier) -> None:
+    texts = [WORD_PROBLEM, SSN_PROMPT, RECIPE, "say hello"] * 8
+    sequential = [classifier.score(t) for t in texts]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        parallel = list(pool.map(classifier.score, texts))
+    assert parallel == sequential
+
+
+def test_batch_matches_single(classifier: OnnxClassifier) -> None:
+    texts = [WORD_PROBLEM, SSN_PROMPT, RECIPE]
+    batch = classifier.score_batch(texts)
+    for text, scores in zip(texts, batch, strict=True):
+        single = classifier.score(text)
+        assert all(abs(single[k] - scores[k]) < 1e-6 for k in single)
+
+
+def test_importing_the_classifier_does_not_load_onnxruntime() -> None:
+    code = "import sys, router.classifier; print('onnxruntime' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_test_split_aucs_match_the_model_card(classifier: OnnxClassifier) -> None:
+    metrics = json.loads((models_dir() / "metrics.json").read_text("utf-8"))
+    card = (models_dir() / "model_card.md").read_text("utf-8")
+    rows = read_split(DATASET, "test")
+    for head in ("difficulty", "sensitivity"):
+        picked = [r for r in rows if r[head] is not None]
+        scores = classifier.score_batch([r["text"] for r in picked])
+        y = np.array([float(r[head] >= 0.5) for r in picked])
+        p = np.array([s[head] for s in scores])
+        measured = head_metrics(y, p)
+        expected = metrics[head]["overall"]
+        for key in ("roc_auc", "pr_auc"):
+            assert abs(measured[key] - expected[key]) <= 0.005, (head, key)
+            assert f"{expected[key]:.3f}" in card

@@ -1,0 +1,97 @@
+"""Training on a tiny subset: valid ONNX, parity with scikit-learn, determinism; data helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from router.classifier import OnnxClassifier, models_dir
+from router.training.build_data import clean, read_split
+from router.training.label_gsm8k import gold_answer, predicted_answer
+from router.training.records import Row, split_of
+from router.training.train import TrainConfig, Trained, save, train
+
+DATASET = models_dir().parent / "training" / "data" / "v1"
+TINY = TrainConfig(
+    dataset_dir=DATASET, word_features=1500, char_features=1500, c_grid=(1.0,), max_rows=500
+)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[Trained, Path]:
+    trained = train(TINY)
+    path = save(trained, TINY, tmp_path_factory.mktemp("model"), "ci-tiny")
+    return trained, path
+
+
+@pytest.fixture(scope="module")
+def probe_texts() -> list[str]:
+    return [r["text"] for r in read_split(DATASET, "test")[:200]] + ["", "say hello"]
+
+
+def test_tiny_training_exports_a_valid_onnx_model(tiny: tuple[Trained, Path]) -> None:
+    import onnx
+
+    _, path = tiny
+    model = onnx.load(str(path))
+    onnx.checker.check_model(model)
+    assert [o.name for o in model.graph.output] == ["probabilities"]
+
+
+def test_onnx_matches_scikit_learn(tiny: tuple[Trained, Path], probe_texts: list[str]) -> None:
+    trained, path = tiny
+    expected = trained.probabilities(probe_texts)
+    scores = OnnxClassifier(path).score_batch(probe_texts)
+    got = np.array([[s["difficulty"], s["sensitivity"]] for s in scores])
+    assert np.abs(got - expected).max() < 1e-4
+
+
+def test_seeded_training_is_deterministic(
+    tiny: tuple[Trained, Path], probe_texts: list[str]
+) -> None:
+    trained, _ = tiny
+    again = train(TINY)
+    assert np.array_equal(trained.probabilities(probe_texts), again.probabilities(probe_texts))
+
+
+def _row(text: str, group: str) -> Row:
+    return Row(text=text, source="t", group=group, provenance="p", license="MIT", sensitivity=0.0)
+
+
+def test_clean_drops_duplicates_and_contaminated_prompts() -> None:
+    rows = [_row("What is 2+2?", "a"), _row("what is  2+2?", "b"), _row("leaked", "c")]
+    kept, dropped = clean(rows, contaminated={"leaked"})
+    assert [r.group for r in kept] == ["a"]
+    assert dropped == {"duplicate:t": 1, "routellm_contaminated": 1}
+
+
+def test_split_is_by_group_and_stable() -> None:
+    assert split_of("gsm8k:17") == split_of("gsm8k:17")
+    shares = [split_of(f"g{i}") for i in range(4000)]
+    assert 0.12 < shares.count("test") / 4000 < 0.18
+    assert 0.12 < shares.count("validation") / 4000 < 0.18
+
+
+def test_committed_splits_share_no_group() -> None:
+    groups = {s: {r["group"] for r in read_split(DATASET, s)} for s in ("train", "test")}
+    assert not groups["train"] & groups["test"]
+
+
+@pytest.mark.parametrize(
+    ("completion", "expected"),
+    [
+        ("12 + 30 = 42\nThe answer is 42.", "42"),
+        ("The answer is $1,200.", "1200"),
+        ("So she has 7 apples left", "7"),
+        ("The answer is 3.50", "3.5"),
+        ("I do not know", None),
+    ],
+)
+def test_final_number_extraction(completion: str, expected: str | None) -> None:
+    assert predicted_answer(completion) == expected
+
+
+def test_gold_answer() -> None:
+    assert gold_answer("48/2 = 24\n#### 1,072") == "1072"
