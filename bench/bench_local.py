@@ -13,6 +13,10 @@ sharing one instance behind a lock — a sequential queue, which is also what ou
 (one worker thread, bounded queue). Levels alternate raw → ours so machine noise hits both.
 Measured per level: time to first token as the client sees it (queue wait included), decode
 tokens/s per request (tokens after the first ÷ time after the first), and overall throughput.
+
+On a machine other jobs keep busy, pass `--threads 1`: llama.cpp's two threads meet at a barrier
+per step, and when the scheduler parks one the other waits (measured here at load average 9 on
+2 cores: one level of 8 requests did not finish in 8 minutes with 2 threads).
 """
 
 from __future__ import annotations
