@@ -1,7 +1,8 @@
 """/dashboard in a real headless Chromium: no console errors, charts drawn, numbers = the JSON API.
 
 Needs Debian's `chromium` (apt-get install -y chromium) and the `playwright` Python package
-(never `playwright install`: we drive the system browser). Keeps a screenshot in docs/.
+(never `playwright install`: we drive the system browser). Takes a screenshot; set
+HYBRIDGW_WRITE_SCREENSHOT=1 to refresh the one kept in docs/dashboard.png.
 """
 
 from __future__ import annotations
@@ -217,7 +218,8 @@ def test_dashboard_renders_the_api_numbers(served, tmp_path):
             "chart-cost",
         )
         assert "TOTAL" in page.inner_text("#days")
-        page.screenshot(path=str(ROOT / "docs" / "dashboard.png"), full_page=True)
+        shot = ROOT / "docs" if os.environ.get("HYBRIDGW_WRITE_SCREENSHOT") else tmp_path
+        page.screenshot(path=str(shot / "dashboard.png"), full_page=True)
 
         page.select_option("#tenant", "acme")
         page.evaluate("document.body.dataset.loaded = 'false'")
