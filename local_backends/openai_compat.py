@@ -3,18 +3,21 @@
 For a cloud provider that speaks OpenAI's API natively this is the low-overhead path: it skips
 litellm's request translation (several ms of CPU per call, measured in bench/).
 
-One pooled `httpx.AsyncClient` per backend; connect/read timeouts; SSE streaming parsed line by
-line. Failures map to the gateway's error tree so the pipeline can fall back.
+One pooled aiohttp session per backend, created on first use inside the running event loop.
+aiohttp, not httpx: on this path the HTTP client was the largest CPU cost per request in the
+profile, and aiohttp spent about a tenth of httpx's CPU per call (docs/benchmarks.md, "Upstream
+HTTP client cost"). SSE is parsed line by line; failures map to the gateway's error tree so the
+pipeline can fall back.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
+import aiohttp
+import orjson
 
 from router.errors import (
     BackendError,
@@ -39,47 +42,59 @@ class OpenAICompatBackend:
         timeout_s: float = 60.0,
         max_connections: int = 100,
     ) -> None:
-        headers = {"content-type": "application/json"}
+        self._url = api_base.rstrip("/") + "/chat/completions"
+        self._headers = {"content-type": "application/json"}
         key = os.environ.get(api_key_env) if api_key_env else None
         if key:
-            headers["authorization"] = f"Bearer {key}"
-        self._client = httpx.AsyncClient(
-            base_url=api_base.rstrip("/"),
-            headers=headers,
-            timeout=httpx.Timeout(timeout_s, connect=min(5.0, timeout_s)),
-            limits=httpx.Limits(max_connections=max_connections),
+            self._headers["authorization"] = f"Bearer {key}"
+        self._timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=min(5.0, timeout_s), sock_read=timeout_s
         )
+        self._max_connections = max_connections
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._max_connections),
+                timeout=self._timeout,
+                headers=self._headers,
+            )
+        return self._session
 
     async def complete(self, req: ChatRequest, *, model: str) -> ChatResponse:
         try:
-            response = await self._client.post("/chat/completions", content=_body(req, model))
-        except httpx.TimeoutException as exc:
+            async with self._client().post(self._url, data=_body(req, model)) as response:
+                raw = await response.read()
+                status = response.status
+        except TimeoutError as exc:
             raise BackendTimeout("The model server timed out.") from exc
-        except httpx.TransportError as exc:
+        except aiohttp.ClientError as exc:
             raise BackendUnavailable("The model server is unreachable.") from exc
-        _raise_for_status(response.status_code, response.text)
-        return ChatResponse.model_validate(response.json())
+        _raise_for_status(status, raw)
+        return ChatResponse.model_validate_json(raw)
 
     async def stream(self, req: ChatRequest, *, model: str) -> AsyncIterator[ChatChunk]:
         body = _body(req, model, stream=True)
         try:
-            async with self._client.stream("POST", "/chat/completions", content=body) as response:
-                if response.status_code >= 400:
-                    _raise_for_status(response.status_code, (await response.aread()).decode())
-                async for line in response.aiter_lines():
-                    if not line.startswith("data:"):
+            async with self._client().post(self._url, data=body) as response:
+                if response.status >= 400:
+                    _raise_for_status(response.status, await response.read())
+                async for line in response.content:
+                    if not line.startswith(b"data:"):
                         continue
                     data = line[5:].strip()
-                    if data == "[DONE]":
+                    if data == b"[DONE]":
                         return
                     yield ChatChunk.model_validate_json(data)
-        except httpx.TimeoutException as exc:
+        except TimeoutError as exc:
             raise BackendTimeout("The model server timed out.") from exc
-        except httpx.TransportError as exc:
+        except aiohttp.ClientError as exc:
             raise BackendUnavailable("The model server is unreachable.") from exc
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._session is not None:
+            await self._session.close()
 
 
 def _body(req: ChatRequest, model: str, *, stream: bool = False) -> bytes:
@@ -89,16 +104,20 @@ def _body(req: ChatRequest, model: str, *, stream: bool = False) -> bytes:
         "stream": stream,
         **req.sampling_params(),
     }
+    for name in ("tools", "tool_choice", "parallel_tool_calls", "response_format", "user"):
+        value = getattr(req, name)
+        if value is not None:
+            payload[name] = value
     if stream:
         payload["stream_options"] = {"include_usage": True}
-    return json.dumps(payload).encode()
+    return orjson.dumps(payload)
 
 
-def _raise_for_status(status: int, text: str) -> None:
+def _raise_for_status(status: int, raw: bytes) -> None:
     if status < 400:
         return
     if status == 429:
         raise UpstreamRateLimited("The model server is rate limiting.")
-    if status == 400 and "context" in text.lower():
+    if status == 400 and b"context" in raw.lower():
         raise ContextLengthExceeded("The prompt is longer than the model's context window.")
     raise BackendError(f"The model server answered HTTP {status}.")
