@@ -29,7 +29,7 @@ def demo(
     Records go to the configured ledger (HYBRIDGW_DATABASE_URL, default ./hybridgw.db), so
     `hybridgw report` and /dashboard show the run afterwards.
     """
-    from gateway.cli.report_cmd import print_report
+    from gateway.cli.report_cmd import print_report, usd
     from gateway.demo.run import run_demo
     from gateway.demo.workload import load_workload
     from gateway.ledger.factory import build_ledger, describe_store
@@ -76,8 +76,8 @@ def demo(
         console.print(f"Errors: {dict(run.errors)}")
     console.print(
         f"\n[bold]{total.requests} requests, {_share(total.local_share)} served locally: "
-        f"actual ${total.cost_usd:.4f} vs all-cloud ${total.counterfactual_cost_usd:.4f} → "
-        f"saved ${total.savings_usd:.4f}"
+        f"actual {usd(total.cost_usd)} vs all-cloud {usd(total.counterfactual_cost_usd)} → "
+        f"saved {usd(total.savings_usd)}"
         + (f" ({total.savings_pct:.1f}%)" if total.savings_pct is not None else "")
         + "[/bold]"
     )

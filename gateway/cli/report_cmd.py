@@ -81,7 +81,7 @@ async def _build(since: datetime, until: datetime, group_by: GroupBy, tenant: st
         await ledger.aclose()
 
 
-def _usd(value: float) -> str:
+def usd(value: float) -> str:
     """Cents for large sums, six decimals below a dollar (single requests cost fractions)."""
     return (
         f"${value:,.2f}"
@@ -138,9 +138,9 @@ def print_report(result: Report) -> None:
             f"{row.requests:,}",
             f"{row.prompt_tokens:,}",
             f"{row.completion_tokens:,}",
-            _usd(row.cost_usd),
-            _usd(row.counterfactual_cost_usd),
-            _usd(row.savings_usd),
+            usd(row.cost_usd),
+            usd(row.counterfactual_cost_usd),
+            usd(row.savings_usd),
             _pct(row.savings_pct),
             _pct(None if row.local_share is None else row.local_share * 100),
             style=style,
