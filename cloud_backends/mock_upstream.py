@@ -58,6 +58,7 @@ class MockUpstream:
     record: bool = True
     requests: list[Recorded] = field(default_factory=list)
     _server: asyncio.AbstractServer | None = None
+    _handlers: set[asyncio.Task[None]] = field(default_factory=set)
     _loop: asyncio.AbstractEventLoop | None = None
     _thread: threading.Thread | None = None
 
@@ -92,13 +93,24 @@ class MockUpstream:
         return self
 
     def stop(self) -> None:
+        """Close the listener and every open keep-alive connection, then end the thread."""
         if self._loop and self._server:
-            self._loop.call_soon_threadsafe(self._server.close)
+            asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(5)
             self._loop.call_soon_threadsafe(self._loop.stop)
         if self._thread:
             self._thread.join(5)
 
+    async def _shutdown(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for task in list(self._handlers):
+            task.cancel()
+        await asyncio.gather(*self._handlers, return_exceptions=True)
+
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -118,6 +130,7 @@ class MockUpstream:
         except (asyncio.IncompleteReadError, ConnectionError, ValueError):
             pass
         finally:
+            self._handlers.discard(task)
             writer.close()
 
     async def _respond(self, writer: asyncio.StreamWriter, path: str, body: bytes) -> None:

@@ -143,6 +143,10 @@ class Pipeline:
             await self._record_failure(plan, route, caller, exc)
             raise
         response = plan.protection.restore_response(response, route.target)
+        if response.usage.total_tokens == 0:  # a server that reports no usage: estimate it
+            answer = "".join(c.message.content or "" for c in response.choices)
+            prompt = estimate_tokens("".join(m.text() for m in req.messages))
+            response.usage = Usage.of(prompt, estimate_tokens(answer) if answer else 0)
         await self._to_cache(plan, caller, req, response)
         ttft = (time.perf_counter() - plan.started) * 1000
         await self._record(plan, route, caller, response.usage, ttft_ms=ttft)
