@@ -23,6 +23,8 @@ from router.errors import PolicyError
 log = logging.getLogger(__name__)
 
 _RETRY_S = 1.0
+_RESYNC_EVERY = 30  # one-second reads between re-reads of the stored version
+_RESYNC_TIMEOUT_S = 2.0
 
 
 class RedisBroadcaster:
@@ -43,22 +45,31 @@ class RedisBroadcaster:
         while True:
             try:
                 await self._listen_once(on_version)
-            except (RedisError, OSError) as exc:
-                log.warning(
-                    "policy broadcast: Redis unreachable (%s); retrying", type(exc).__name__
-                )
+            except (RedisError, OSError, TimeoutError) as exc:
+                log.warning("policy broadcast: Redis unreachable (%s)", type(exc).__name__)
                 await asyncio.sleep(_RETRY_S)
 
     async def _listen_once(self, on_version: OnVersion) -> None:
         async with self._redis.pubsub() as pubsub:
             await pubsub.subscribe(self._channel)
-            stored = await self._redis.get(self._key)
-            if stored is not None:
-                await on_version(_text(stored))
             while True:
-                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-                if message is not None and message.get("type") == "message":
-                    await on_version(_text(message["data"]))
+                # Catch up on (re)subscribe, then now and then: a silently dropped subscription
+                # never errors, but this read times out and the loop reconnects.
+                stored = await asyncio.wait_for(self._redis.get(self._key), _RESYNC_TIMEOUT_S)
+                if stored is not None:
+                    await on_version(_text(stored))
+                for _ in range(_RESYNC_EVERY):
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                    _raise_if_cancelled()
+                    if message is not None and message.get("type") == "message":
+                        await on_version(_text(message["data"]))
+
+
+def _raise_if_cancelled() -> None:
+    """redis-py's read timeout can swallow a cancellation; honour it here, or shutdown hangs."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def _text(value: bytes | str) -> str:

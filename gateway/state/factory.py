@@ -25,7 +25,6 @@ from gateway.state.protocols import BudgetGuard, PolicyBroadcaster, RateLimiter,
 _CONNECT_TIMEOUT_S = 1.0
 _READ_TIMEOUT_S = 1.0
 _MAX_CONNECTIONS = 64
-_HEALTH_CHECK_S = 15
 
 
 @dataclass
@@ -68,11 +67,7 @@ def build_state(settings: Settings, on_outage: OnOutage | None = None) -> Shared
     )
     redis = Redis(connection_pool=pool)
     # Pub/sub blocks on reads, so it gets its own connection without a read timeout.
-    listener = Redis.from_url(
-        settings.redis_url,
-        socket_connect_timeout=_CONNECT_TIMEOUT_S,
-        health_check_interval=_HEALTH_CHECK_S,  # notices a silently dropped subscription
-    )
+    listener = Redis.from_url(settings.redis_url, socket_connect_timeout=_CONNECT_TIMEOUT_S)
     prefix = settings.redis_key_prefix
     outages = Outages(settings.redis_failure_mode, on_outage)
     return SharedState(

@@ -32,7 +32,9 @@ def redis_prefix() -> str:
 @pytest.fixture(params=["memory", "redis"])
 async def state(request: pytest.FixtureRequest, redis_prefix: str) -> AsyncIterator[SharedState]:
     url = REDIS_URL if request.param == "redis" else None
-    built = build_state(Settings(redis_url=url, redis_key_prefix=redis_prefix))
+    # Fail closed: an outage must surface as an error here, never as a silently admitted call.
+    settings = Settings(redis_url=url, redis_key_prefix=redis_prefix, redis_failure_mode="closed")
+    built = build_state(settings)
     assert built.backend == request.param
     try:
         yield built

@@ -57,7 +57,10 @@ async def test_the_tightest_scope_refuses_and_a_refusal_takes_nothing(state):
     assert await admitted(state, cfg, 5) == 2
     wider = limits(apps={"app1": {"requests_per_minute": 100}})
     # Only the two admitted requests were taken from the app's bucket: 98 remain.
-    assert await admitted(state, wider, 99) == 98
+    passed = 0
+    for _ in range(99):
+        passed += await admitted(state, wider, 1)
+    assert passed == 98
 
 
 async def test_tokens_per_minute_counts_prompt_up_front_and_completion_after(state):
