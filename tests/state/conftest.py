@@ -6,22 +6,10 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-import redis.asyncio as aioredis
+from state_support import REDIS_URL, drop_prefix
 
 from gateway.settings import Settings
 from gateway.state.factory import SharedState, build_state
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-async def drop_prefix(prefix: str) -> None:
-    client = aioredis.Redis.from_url(REDIS_URL)
-    try:
-        keys = [k async for k in client.scan_iter(match=f"{prefix}:*", count=500)]
-        if keys:
-            await client.delete(*keys)
-    finally:
-        await client.aclose()
 
 
 @pytest.fixture

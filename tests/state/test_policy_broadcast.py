@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import REDIS_URL, drop_prefix
+from state_support import REDIS_URL, drop_prefix
 
 from gateway.settings import Settings
 from gateway.state.broadcast import PolicySync

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import REDIS_URL, drop_prefix
+from state_support import REDIS_URL, drop_prefix
 from support import AUTH, TEST_KEY, chat_body, policy_yaml
 
 URL = "/v1/chat/completions"
