@@ -10,8 +10,9 @@ call), anyio worker threads (only the policy watcher's native wait here) and the
 native wait (`Runner.run` as leaf) are dropped as idle, waits to enter a lock are reported
 separately; the rest — Python, and native work such as spaCy's matrix products or
 onnxruntime — counts as busy.
-Tables: the top frames by own time, and own time by owner (our module, or the library whose
-code was running; the standard library is charged to its nearest non-stdlib caller).
+The folded stacks are kept in $TMPDIR/hybridgw-profile-<backend>.txt. Tables: the top frames by
+own time, and own time by owner (our module, or the library whose code was running; the
+standard library is charged to its nearest non-stdlib caller).
 
 py-spy is installed into the project venv when missing (a tool, not a project dependency).
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import linecache
 import re
+import shutil
 import subprocess
 import tempfile
 import time
@@ -221,6 +223,8 @@ def profile(backend: str, seconds: float, connections: int, workers: int, rate: 
         if not raw.exists():
             raise RuntimeError(f"py-spy wrote nothing: {err}")
         total, frames, owners, locks = analyse(raw)
+        kept = Path(tempfile.gettempdir()) / f"hybridgw-profile-{backend}.txt"
+        shutil.copyfile(raw, kept)  # the folded stacks, for flamegraph.pl or speedscope
     return {
         "backend": backend,
         "route": route,

@@ -124,6 +124,7 @@ class Report:
         self.command = command
         self.started = dt.datetime.now(dt.UTC)
         self.load_start = load_average()
+        self.commit = git_commit()  # at the start: the code that was measured
         self._blocks: list[tuple[str, object]] = []
 
     def table(
@@ -144,7 +145,7 @@ class Report:
             "",
             f"- command: `{self.command}`",
             f"- machine: {machine()}",
-            f"- commit: `{git_commit()}`",
+            f"- commit: `{self.commit}` (at the start of the run)",
             f"- load average (1/5/15 min): {self.load_start} at start, {load_average()} at end "
             f"on {os.cpu_count()} cores — the machine is shared with other work, so compare "
             "within this section, not across sections",
