@@ -137,7 +137,7 @@ def measure(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=300, help="prompts per size (4000: ÷4)")
+    parser.add_argument("--runs", type=int, default=200, help="prompts per size (4000: ÷4)")
     parser.add_argument("--no-write", action="store_true", help="Do not append to the docs.")
     args = parser.parse_args()
     document = load_policy(default_policy_path()).document
