@@ -66,11 +66,16 @@ class Accountant:
         *,
         latency_ms: float = 0.0,
     ) -> Prices:
-        """Cost and counterfactual of one request (both 0 when nothing served it)."""
-        if target is None:
-            return Prices(0.0, 0.0, None)
+        """Cost and counterfactual of one request.
+
+        Without a target the answer came from the response cache (it costs nothing, and the
+        counterfactual is what the reference model would have charged) or nothing answered
+        (no tokens, so both are 0).
+        """
         prompt, completion = usage.prompt_tokens, usage.completion_tokens
         counterfactual = self._price_of(policy, policy.reference_model).cost(prompt, completion)
+        if target is None:
+            return Prices(0.0, counterfactual, "cache" if counterfactual else None)
         price = self._price_of(policy, target.alias)
         if price.source == "local-per-hour":
             price = self._hourly_price(prompt + completion, latency_ms)

@@ -99,6 +99,9 @@ async def test_an_opted_in_app_gets_exact_repeats_from_cache(
     assert "x-cache" not in other.headers and "x-cache" not in streamed.headers
     assert len(local_mock.requests) == 3  # the repeat never reached the model
     assert [e.cache_hit for e in gw.ledger.entries] == [False, True, False, False]
+    miss, hit = gw.ledger.entries[:2]
+    # a hit costs nothing; what it saved is what the reference model would have charged
+    assert hit.cost_usd == 0 and hit.counterfactual_cost_usd == miss.counterfactual_cost_usd > 0
 
 
 async def test_apps_that_did_not_opt_in_are_never_cached(gateway, policy_with, local_mock):
