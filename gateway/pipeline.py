@@ -13,20 +13,19 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 
 from gateway.accounting import Accountant
 from gateway.auth import Caller
 from gateway.backends import BackendPool
 from gateway.metrics import Metrics
-from gateway.privacy import Privacy, Protection
+from gateway.plan import Explanation, Plan, Route, Streamed
+from gateway.privacy import Privacy
+from gateway.recording import Recorder
 from gateway.state.factory import SharedState, memory_state
 from gateway.state.protocols import cache_key
 from gateway.tracing import traced
-from policies.loader import LoadedPolicy
-from policies.pii import RequestFindings
 from policies.store import PolicyStore
-from router.decision import Features, RouteDecision, Target, decide
+from router.decision import Features, decide
 from router.errors import (
     BackendError,
     BackendTimeout,
@@ -35,50 +34,11 @@ from router.errors import (
     PolicyBlocked,
     RateLimited,
 )
-from router.protocols import Classifier, Ledger, LedgerEntry
+from router.protocols import Classifier, Ledger
 from router.text import estimate_tokens, scoring_text
 from router.types import ChatChunk, ChatRequest, ChatResponse, Usage
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(slots=True)
-class Route:
-    """What served a request; becomes the `x-route-*` headers and part of the ledger entry."""
-
-    request_id: str
-    decision: RouteDecision
-    policy_version: str
-    target: Target | None = None
-    fallback_used: bool = False
-    cache_hit: bool = False
-
-
-@dataclass(slots=True)
-class _Plan:
-    policy: LoadedPolicy
-    features: Features
-    decision: RouteDecision
-    findings: RequestFindings
-    protection: Protection
-    started: float
-
-
-@dataclass(frozen=True, slots=True)
-class Explanation:
-    """Steps 1–5 of a request without a backend call: what `explain` reports."""
-
-    policy_version: str
-    features: Features
-    decision: RouteDecision
-    findings: RequestFindings
-    cloud_refused: str | None
-
-
-@dataclass(slots=True)
-class Streamed:
-    route: Route
-    chunks: AsyncIterator[ChatChunk]
 
 
 @dataclass(slots=True)
@@ -111,10 +71,9 @@ class Pipeline:
         self._classifier = classifier
         self._privacy = privacy
         self._backends = backends
-        self._ledger = ledger
-        self._accountant = accountant
         self._state = state or memory_state()
         self._metrics = metrics or Metrics()
+        self._recorder = Recorder(ledger, accountant, self._metrics, self._state)
 
     async def explain(self, req: ChatRequest, caller: Caller) -> Explanation:
         """What would happen to `req` (scan, scores, decision, redaction), without any backend."""
@@ -140,7 +99,7 @@ class Pipeline:
             self._refuse_if_blocked(plan)
             response = await self._dispatch(plan, route, req)
         except GatewayError as exc:
-            await self._record_failure(plan, route, caller, exc)
+            await self._recorder.record_failure(plan, route, caller, exc)
             raise
         response = plan.protection.restore_response(response, route.target)
         if response.usage.total_tokens == 0:  # a server that reports no usage: estimate it
@@ -149,7 +108,7 @@ class Pipeline:
             response.usage = Usage.of(prompt, estimate_tokens(answer) if answer else 0)
         await self._to_cache(plan, caller, req, response)
         ttft = (time.perf_counter() - plan.started) * 1000
-        await self._record(plan, route, caller, response.usage, ttft_ms=ttft)
+        await self._recorder.record(plan, route, caller, response.usage, ttft_ms=ttft)
         return response, route
 
     async def stream(self, req: ChatRequest, caller: Caller, request_id: str) -> Streamed:
@@ -161,14 +120,14 @@ class Pipeline:
             self._refuse_if_blocked(plan)
             first, rest = await self._open_stream(plan, route, req)
         except GatewayError as exc:
-            await self._record_failure(plan, route, caller, exc)
+            await self._recorder.record_failure(plan, route, caller, exc)
             raise
         return Streamed(route, self._relay(plan, route, caller, req, first, rest))
 
     @traced("hybridgw.plan")
     async def _plan(
         self, req: ChatRequest, caller: Caller, *, over_soft_budget: bool = False
-    ) -> _Plan:
+    ) -> Plan:
         started = time.perf_counter()
         policy = self._policies.current
         text = scoring_text(req)
@@ -195,10 +154,10 @@ class Pipeline:
                 decision = decide(features, policy.document)
             fast = full
         protection = self._privacy.protect(req, fast, decision, policy.document)
-        return _Plan(policy, features, decision, fast, protection, started)
+        return Plan(policy, features, decision, fast, protection, started)
 
     @asynccontextmanager
-    async def _deadline(self, plan: _Plan) -> AsyncIterator[None]:
+    async def _deadline(self, plan: Plan) -> AsyncIterator[None]:
         """Bound a backend call by what is left of the request's time budget (504 after)."""
         deadline = plan.started + self._request_timeout_s
         try:
@@ -210,7 +169,7 @@ class Pipeline:
             ) from None
 
     @staticmethod
-    def _refuse_if_blocked(plan: _Plan) -> None:
+    def _refuse_if_blocked(plan: Plan) -> None:
         if plan.decision.blocked:
             raise PolicyBlocked(plan.decision.message or "This request is blocked by policy.")
         if plan.protection.refused_first_choice and plan.protection.cloud_refused:
@@ -230,7 +189,7 @@ class Pipeline:
         return status.over_soft
 
     @staticmethod
-    def _cacheable(plan: _Plan, caller: Caller, req: ChatRequest) -> bool:
+    def _cacheable(plan: Plan, caller: Caller, req: ChatRequest) -> bool:
         """Opted-in apps only, and never an answer that had PII in it or restored into it."""
         return (
             caller.cache
@@ -242,7 +201,7 @@ class Pipeline:
 
     @traced("hybridgw.cache")
     async def _from_cache(
-        self, plan: _Plan, route: Route, caller: Caller, req: ChatRequest
+        self, plan: Plan, route: Route, caller: Caller, req: ChatRequest
     ) -> ChatResponse | None:
         if not self._cacheable(plan, caller, req):
             return None
@@ -252,18 +211,18 @@ class Pipeline:
         route.cache_hit = True
         response = hit.model_copy(update={"id": f"chatcmpl-{route.request_id}"})
         ttft = (time.perf_counter() - plan.started) * 1000
-        await self._record(plan, route, caller, response.usage, ttft_ms=ttft)
+        await self._recorder.record(plan, route, caller, response.usage, ttft_ms=ttft)
         return response
 
     async def _to_cache(
-        self, plan: _Plan, caller: Caller, req: ChatRequest, response: ChatResponse
+        self, plan: Plan, caller: Caller, req: ChatRequest, response: ChatResponse
     ) -> None:
         if self._cacheable(plan, caller, req):
             key = cache_key(req, plan.policy.version, caller.tenant)
             await self._state.cache.put(key, response, plan.policy.document.cache.ttl_s)
 
     @traced("hybridgw.dispatch")
-    async def _dispatch(self, plan: _Plan, route: Route, req: ChatRequest) -> ChatResponse:
+    async def _dispatch(self, plan: Plan, route: Route, req: ChatRequest) -> ChatResponse:
         last: BackendError | None = None
         for index, target in enumerate(plan.decision.candidates()):
             if not plan.protection.allows(target):
@@ -284,7 +243,7 @@ class Pipeline:
 
     @traced("hybridgw.open_stream")
     async def _open_stream(
-        self, plan: _Plan, route: Route, req: ChatRequest
+        self, plan: Plan, route: Route, req: ChatRequest
     ) -> tuple[ChatChunk | None, AsyncIterator[ChatChunk]]:
         last: BackendError | None = None
         for index, target in enumerate(plan.decision.candidates()):
@@ -307,7 +266,7 @@ class Pipeline:
 
     async def _relay(
         self,
-        plan: _Plan,
+        plan: Plan,
         route: Route,
         caller: Caller,
         req: ChatRequest,
@@ -350,7 +309,7 @@ class Pipeline:
             raise
         finally:
             usage = self._final_usage(req, tally)
-            await self._record(
+            await self._recorder.record(
                 plan, route, caller, usage, ttft_ms=tally.ttft_ms, status=status, error_code=error
             )
 
@@ -368,87 +327,8 @@ class Pipeline:
         prompt = estimate_tokens("".join(m.text() for m in req.messages))
         return Usage.of(prompt, tally.content_chunks)
 
-    @traced("hybridgw.record")
-    async def _record(
-        self,
-        plan: _Plan,
-        route: Route,
-        caller: Caller,
-        usage: Usage,
-        *,
-        ttft_ms: float | None,
-        status: int = 200,
-        error_code: str | None = None,
-    ) -> None:
-        target = route.target
-        latency_ms = (time.perf_counter() - plan.started) * 1000
-        prices = self._accountant.price(plan.policy.document, target, usage, latency_ms=latency_ms)
-        entry = LedgerEntry(
-            request_id=route.request_id,
-            timestamp=datetime.now(UTC),
-            tenant=caller.tenant,
-            app=caller.app,
-            policy_version=plan.policy.version,
-            rule=plan.decision.rule,
-            tier=target.tier if target else None,
-            backend=target.backend if target else None,
-            model=target.alias if target else None,
-            status=status,
-            prompt_tokens=usage.prompt_tokens,
-            completion_tokens=usage.completion_tokens,
-            cost_usd=prices.cost,
-            counterfactual_cost_usd=prices.counterfactual,
-            latency_ms=latency_ms,
-            ttft_ms=ttft_ms,
-            fallback_used=route.fallback_used,
-            cache_hit=route.cache_hit,
-            pii_counts=plan.protection.counts,
-            error_code=error_code,
-            pii_redacted=target is not None
-            and target.tier == "cloud"
-            and plan.protection.redacted is not None,
-            reference_model=plan.policy.document.reference_model,
-            price_source=prices.source,
-        )
-        log.info(
-            "request %s status=%d tier=%s model=%s rule=%s fallback=%s tokens=%d+%d "
-            "latency_ms=%.1f ttft_ms=%s pii=%d",
-            entry.request_id,
-            entry.status,
-            entry.tier,
-            entry.model,
-            entry.rule,
-            entry.fallback_used,
-            entry.prompt_tokens,
-            entry.completion_tokens,
-            entry.latency_ms,
-            f"{ttft_ms:.1f}" if ttft_ms is not None else "-",
-            sum(entry.pii_counts.values()),
-        )  # ids, route, counts and timings only: never text
-        try:
-            await self._ledger.record(entry)
-        except Exception:  # the answer was given; a ledger outage must not turn it into an error
-            log.exception("ledger write failed for request %s", route.request_id)
-        self._metrics.observe(entry)
-        await self._settle(plan, caller, entry)
 
-    async def _settle(self, plan: _Plan, caller: Caller, entry: LedgerEntry) -> None:
-        """Charge the spend to the budgets and the completion tokens to the token limits."""
-        document = plan.policy.document
-        if entry.cost_usd > 0:
-            await self._state.budgets.settle(caller, document.budgets, entry.cost_usd)
-        if entry.completion_tokens > 0 and not entry.cache_hit:  # a cache hit generated nothing
-            await self._state.limiter.consume(caller, document.limits, entry.completion_tokens)
-
-    async def _record_failure(
-        self, plan: _Plan, route: Route, caller: Caller, exc: GatewayError
-    ) -> None:
-        await self._record(
-            plan, route, caller, Usage(), ttft_ms=None, status=exc.status, error_code=exc.code
-        )
-
-
-def _nothing_allowed(plan: _Plan) -> str:
+def _nothing_allowed(plan: Plan) -> str:
     refused = plan.protection.cloud_refused
     if refused:
         return f"No allowed backend: the local tier failed and {refused}"

@@ -9,7 +9,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from gateway.api.body import parse_model, read_body
 from gateway.auth import authenticate
-from gateway.pipeline import Route
+from gateway.plan import Route
 from gateway.services import Services
 from gateway.sse import sse_events
 from router.errors import InvalidRequest

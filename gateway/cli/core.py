@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gateway.auth import Caller
-from gateway.pipeline import Route
+from gateway.plan import Route
 from policies.schema import PolicyDocument
 
 console = Console()
