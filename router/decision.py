@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from router.errors import ModelNotFound
-from router.policy import CLOUD_ACTIONS, Action, Condition, RoutingPolicy
+from router.policy import CLOUD_ACTIONS, Action, Condition, RoutingPolicy, Rule
 from router.types import Tier
 
 AUTO_MODEL = "auto"
@@ -79,16 +79,7 @@ def decide(features: Features, policy: RoutingPolicy) -> RouteDecision:
         raise ModelNotFound(f"The model '{features.requested_model}' does not exist", param="model")
     for rule in policy.protect:
         if matches(rule.when, features):
-            return _decision(
-                policy,
-                features,
-                rule.action,
-                rule.name,
-                rule.target,
-                rule.fallbacks,
-                _why(rule.when, features),
-                rule.message,
-            )
+            return _from_rule(policy, features, rule)
     decision = _cost_decision(features, policy)
     if features.over_soft_budget and decision.action in CLOUD_ACTIONS:
         local = policy.soft_budget_target or _first_local_alias(policy)
@@ -123,16 +114,7 @@ def _cost_decision(features: Features, policy: RoutingPolicy) -> RouteDecision:
         )
     for rule in policy.route:
         if matches(rule.when, features):
-            return _decision(
-                policy,
-                features,
-                rule.action,
-                rule.name,
-                rule.target,
-                rule.fallbacks,
-                _why(rule.when, features),
-                rule.message,
-            )
+            return _from_rule(policy, features, rule)
     default = policy.default
     return _decision(
         policy,
@@ -143,6 +125,19 @@ def _cost_decision(features: Features, policy: RoutingPolicy) -> RouteDecision:
         default.fallbacks,
         "no rule matched",
         None,
+    )
+
+
+def _from_rule(policy: RoutingPolicy, features: Features, rule: Rule) -> RouteDecision:
+    return _decision(
+        policy,
+        features,
+        rule.action,
+        rule.name,
+        rule.target,
+        rule.fallbacks,
+        _why(rule.when, features),
+        rule.message,
     )
 
 

@@ -4,32 +4,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from gateway.reports.aggregate import summarize_entries
+from gateway.ledger.base import FetchingLedger
 from router.protocols import LedgerEntry
-from router.reporting import GroupBy, ReportRow
 
 
 def _aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
-class InMemoryLedger:
+class InMemoryLedger(FetchingLedger):
     def __init__(self) -> None:
         self.entries: list[LedgerEntry] = []
 
     async def record(self, entry: LedgerEntry) -> None:
         self.entries.append(entry)
-
-    async def summarize(
-        self,
-        *,
-        since: datetime,
-        until: datetime,
-        group_by: GroupBy,
-        tenant: str | None = None,
-    ) -> list[ReportRow]:
-        entries = await self.fetch(since=since, until=until, tenant=tenant)
-        return summarize_entries(entries, group_by)
 
     async def fetch(
         self, *, since: datetime, until: datetime, tenant: str | None = None

@@ -16,10 +16,9 @@ from typing import Any
 
 import psycopg
 
+from gateway.ledger.base import FetchingLedger
 from gateway.ledger.schema import COLUMN_LIST, COLUMNS, MIGRATIONS, from_row, to_row
-from gateway.reports.aggregate import summarize_entries
 from router.protocols import LedgerEntry
-from router.reporting import GroupBy, ReportRow
 
 _INSERT = (
     f"INSERT INTO ledger ({COLUMN_LIST}) VALUES ({', '.join('%s' for _ in COLUMNS)}) "
@@ -34,7 +33,7 @@ def _aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
-class PostgresLedger:
+class PostgresLedger(FetchingLedger):
     """A `Ledger` in PostgreSQL. Build with `await PostgresLedger.open(url)`."""
 
     def __init__(self, url: str) -> None:
@@ -77,17 +76,6 @@ class PostgresLedger:
         row[1] = _aware(entry.timestamp)
         self._queue.put_nowait((tuple(row), done))
         await done
-
-    async def summarize(
-        self,
-        *,
-        since: datetime,
-        until: datetime,
-        group_by: GroupBy,
-        tenant: str | None = None,
-    ) -> list[ReportRow]:
-        entries = await self.fetch(since=since, until=until, tenant=tenant)
-        return summarize_entries(entries, group_by)
 
     async def fetch(
         self, *, since: datetime, until: datetime, tenant: str | None = None

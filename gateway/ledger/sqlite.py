@@ -18,10 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from gateway.ledger.base import FetchingLedger
 from gateway.ledger.schema import COLUMN_LIST, COLUMNS, MIGRATIONS, from_row, to_row
-from gateway.reports.aggregate import summarize_entries
 from router.protocols import LedgerEntry
-from router.reporting import GroupBy, ReportRow
 
 Synchronous = Literal["NORMAL", "FULL"]
 _INSERT = (
@@ -43,7 +42,7 @@ def _parse_ts(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
-class SqliteLedger:
+class SqliteLedger(FetchingLedger):
     """A `Ledger` in one SQLite file. Build with `await SqliteLedger.open(path)`."""
 
     def __init__(self, path: Path, synchronous: Synchronous = "FULL") -> None:
@@ -68,17 +67,6 @@ class SqliteLedger:
         row[1] = sqlite_ts(entry.timestamp)
         self._queue.put((tuple(row), loop, done))
         await done
-
-    async def summarize(
-        self,
-        *,
-        since: datetime,
-        until: datetime,
-        group_by: GroupBy,
-        tenant: str | None = None,
-    ) -> list[ReportRow]:
-        entries = await self.fetch(since=since, until=until, tenant=tenant)
-        return summarize_entries(entries, group_by)
 
     async def fetch(
         self, *, since: datetime, until: datetime, tenant: str | None = None

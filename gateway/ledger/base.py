@@ -1,0 +1,33 @@
+"""What every ledger store shares: reports are computed from fetched records, one way for all.
+
+A store implements `fetch`; `summarize` is defined once here, so SQLite, PostgreSQL and the
+in-memory ledger cannot disagree on report arithmetic.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from datetime import datetime
+
+from gateway.reports.aggregate import summarize_entries
+from router.protocols import LedgerEntry
+from router.reporting import GroupBy, ReportRow
+
+
+class FetchingLedger(ABC):
+    @abstractmethod
+    async def fetch(
+        self, *, since: datetime, until: datetime, tenant: str | None = None
+    ) -> list[LedgerEntry]:
+        """The records with `since <= timestamp < until`, oldest first."""
+
+    async def summarize(
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        group_by: GroupBy,
+        tenant: str | None = None,
+    ) -> list[ReportRow]:
+        entries = await self.fetch(since=since, until=until, tenant=tenant)
+        return summarize_entries(entries, group_by)
