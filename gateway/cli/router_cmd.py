@@ -32,7 +32,9 @@ def label_gsm8k(
     log_file: Path | None = typer.Option(None, help="Progress log (default: stderr)."),
 ) -> None:
     """Run the local SmolLM2 on GSM8K train (resumable) to get measured difficulty labels."""
-    from router.training.label_gsm8k import LabelRunConfig, run_blocking
+    from local_backends.llamacpp import LlamaCppBackend, LlamaCppConfig
+    from local_backends.registry import default_gguf_path
+    from router.training.label_gsm8k import GENERATION, LabelRunConfig, run_blocking
 
     logging.basicConfig(
         level=logging.INFO,
@@ -45,7 +47,18 @@ def label_gsm8k(
         limit=limit,
         n_threads=threads,
     )
-    done = run_blocking(config)
+    backend = LlamaCppBackend(  # our own local backend, as the labels must reflect it
+        LlamaCppConfig(
+            model_path=str(default_gguf_path()),
+            n_threads=threads,
+            n_ctx=1024,
+            max_queue=1,
+            temperature=GENERATION["temperature"],
+            top_p=GENERATION["top_p"],
+            repeat_penalty=GENERATION["repeat_penalty"],
+        )
+    )
+    done = run_blocking(config, backend)
     console.print(f"labelled {done} new items into {out}")
 
 

