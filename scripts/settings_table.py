@@ -1,7 +1,7 @@
 """Regenerate the README's settings table from `gateway.settings.Settings` (one source of truth).
 
-    .venv/bin/python scripts/settings_table.py          # rewrite README.md in place
-    .venv/bin/python scripts/settings_table.py --check  # exit 1 if the README is stale
+.venv/bin/python scripts/settings_table.py          # rewrite README.md in place
+.venv/bin/python scripts/settings_table.py --check  # exit 1 if the README is stale
 """
 
 from __future__ import annotations

@@ -189,16 +189,18 @@ def _digest() -> str:
     return hashlib.sha256(TEST_KEY.encode()).hexdigest()
 
 
-async def test_gateway_time_limit_bounds_the_whole_request(gateway, write_policy, cloud_mock,
-                                                           local_mock):
+async def test_gateway_time_limit_bounds_the_whole_request(
+    gateway, write_policy, cloud_mock, local_mock
+):
     from support import policy_yaml
 
     text = policy_yaml(cloud_mock.base_url, local_mock.base_url).replace(
         "timeout_s: 0.5", "timeout_s: 30"
     )
     async with gateway(policy=write_policy(text), request_timeout_s=0.3) as gw:
-        r = await gw.client.post("/v1/chat/completions",
-                                 json={**chat_body(), "model": "cloud-slow"}, headers=AUTH)
+        r = await gw.client.post(
+            "/v1/chat/completions", json={**chat_body(), "model": "cloud-slow"}, headers=AUTH
+        )
     assert r.status_code == 504, r.text
     assert "0.3 s" in r.json()["error"]["message"]
     assert r.headers["x-request-id"] == gw.ledger.entries[0].request_id
