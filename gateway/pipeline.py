@@ -78,6 +78,7 @@ class Pipeline:
     async def explain(self, req: ChatRequest, caller: Caller) -> Explanation:
         """What would happen to `req` (scan, scores, decision, redaction), without any backend."""
         plan = await self._plan(req, caller)
+        await self._finish_scan(plan, req)  # show what a cloud fallback would be sent
         return Explanation(
             plan.policy.version,
             plan.features,
@@ -146,15 +147,26 @@ class Pipeline:
             over_soft_budget=over_soft_budget,
         )
         decision = decide(features, policy.document)
-        if self._privacy.wants_model_scan(decision, policy.document):
-            # Names and addresses cost a model call: paid only when the cloud is possible.
+        when = self._privacy.model_scan(decision, policy.document)
+        if when == "now":
             full = await self._privacy.scan_full(req, policy.document)
             if full.types != features.pii_types:
                 features = replace(features, pii_types=full.types)
                 decision = decide(features, policy.document)
             fast = full
         protection = self._privacy.protect(req, fast, decision, policy.document)
-        return Plan(policy, features, decision, fast, protection, started)
+        return Plan(policy, features, decision, fast, protection, started, when == "later")
+
+    async def _finish_scan(self, plan: Plan, req: ChatRequest) -> None:
+        """Run the deferred name/place scan before the first cloud hop, and redact with it.
+
+        Deferred only when no rule reads model-found types, so the decision stands as made.
+        """
+        if plan.model_scan_pending:
+            document = plan.policy.document
+            plan.findings = await self._privacy.scan_full(req, document)
+            plan.protection = self._privacy.protect(req, plan.findings, plan.decision, document)
+            plan.model_scan_pending = False
 
     @asynccontextmanager
     async def _deadline(self, plan: Plan) -> AsyncIterator[None]:
@@ -225,6 +237,8 @@ class Pipeline:
     async def _dispatch(self, plan: Plan, route: Route, req: ChatRequest) -> ChatResponse:
         last: BackendError | None = None
         for index, target in enumerate(plan.decision.candidates()):
+            if target.tier == "cloud":
+                await self._finish_scan(plan, req)
             if not plan.protection.allows(target):
                 continue
             outgoing = plan.protection.outgoing(target)
@@ -247,6 +261,8 @@ class Pipeline:
     ) -> tuple[ChatChunk | None, AsyncIterator[ChatChunk]]:
         last: BackendError | None = None
         for index, target in enumerate(plan.decision.candidates()):
+            if target.tier == "cloud":
+                await self._finish_scan(plan, req)
             if not plan.protection.allows(target):
                 continue
             outgoing = plan.protection.outgoing(target)

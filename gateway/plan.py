@@ -34,6 +34,7 @@ class Plan:
     findings: RequestFindings
     protection: Protection
     started: float
+    model_scan_pending: bool = False  # names/places not scanned yet (no cloud hop so far)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,9 +15,11 @@ import asyncio
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 from policies.entities import protected_types
 from policies.pii import PiiScanner, RequestFindings, Vault, redact_request
+from policies.pii.ner import MODEL_TYPES
 from policies.schema import PolicyDocument
 from router.decision import RouteDecision, Target
 from router.errors import PolicyBlocked
@@ -73,6 +75,17 @@ class Protection:
         return Restorer(self.vault if self.restores(target) else None)
 
 
+ModelScan = Literal["now", "later", "never"]
+
+
+def _rules_read_model_types(policy: PolicyDocument) -> bool:
+    """True when some rule's outcome can depend on what only the model finds."""
+    return any(
+        rule.when.pii_present is not None or bool(MODEL_TYPES.intersection(rule.when.pii_any or ()))
+        for rule in (*policy.protect, *policy.route)
+    )
+
+
 class Privacy:
     """Scans requests for the policy's PII entity types and redacts cloud-bound copies."""
 
@@ -98,13 +111,22 @@ class Privacy:
         scanner = self.scanner(policy)
         return await asyncio.to_thread(scanner.scan_request, req, include_model=True)
 
-    def wants_model_scan(self, decision: RouteDecision, policy: PolicyDocument) -> bool:
-        """The model part pays off only when a cloud hop is still possible."""
-        return (
-            policy.pii.scan_model
-            and self.scanner(policy).model_enabled
-            and any(t.tier == "cloud" for t in decision.candidates())
-        )
+    def model_scan(self, decision: RouteDecision, policy: PolicyDocument) -> ModelScan:
+        """When to run the model part (names, places), whose cost only pays off in two cases.
+
+        `now`: the first choice is a cloud model (its copy must be redacted), or a rule of the
+        policy looks at model-found types, so the findings can change the decision itself.
+        `later`: only a fallback is a cloud model; scan just before that hop, if it happens.
+        `never`: no cloud hop is possible, or the policy or installation has no model.
+        """
+        if not (policy.pii.scan_model and self.scanner(policy).model_enabled):
+            return "never"
+        cloud = [t for t in decision.candidates() if t.tier == "cloud"]
+        if not cloud:
+            return "now" if _rules_read_model_types(policy) else "never"
+        if decision.target is cloud[0] or _rules_read_model_types(policy):
+            return "now"
+        return "later"
 
     def protect(
         self,

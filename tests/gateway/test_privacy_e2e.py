@@ -124,3 +124,28 @@ async def test_hundred_concurrent_requests_get_only_their_own_values(
         others = [f"user{j:03d}@" for j in range(100) if j != i]
         assert not any(o in answer for o in others)
     assert b"@corp" not in cloud_mock.raw_bytes()
+
+
+async def test_name_model_runs_only_when_a_cloud_hop_happens(
+    gateway, write_policy, cloud_mock, local_mock
+):
+    # local first, cloud fallback: a locally answered request does not pay for the name model
+    async with gateway(difficulty=0.1, policy=_policy(write_policy, cloud_mock, local_mock)) as gw:
+        r = await gw.client.post("/v1/chat/completions", json=chat_body(PROMPT), headers=AUTH)
+    assert r.headers["x-route-tier"] == "local"
+    assert "PERSON" not in gw.ledger.entries[0].pii_counts
+
+
+async def test_deferred_name_scan_still_redacts_a_cloud_fallback(
+    gateway, write_policy, cloud_mock, local_mock
+):
+    text = policy_yaml(cloud_mock.base_url, local_mock.base_url, PII_SECTION).replace(
+        "default: {action: local, target: local, fallbacks: [cloud]}",
+        "default: {action: local, target: local-down, fallbacks: [cloud]}",
+    )
+    async with gateway(difficulty=0.1, policy=write_policy(text)) as gw:
+        r = await gw.client.post("/v1/chat/completions", json=chat_body(PROMPT), headers=AUTH)
+    assert r.status_code == 200 and r.headers["x-route-fallback"] == "true"
+    assert _leaks(cloud_mock.raw_bytes()) == []
+    assert NAME in r.json()["choices"][0]["message"]["content"]
+    assert gw.ledger.entries[0].pii_counts.get("PERSON", 0) >= 1
