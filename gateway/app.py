@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -24,9 +25,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = await build_services(
-            settings or Settings(), classifier=classifier, ledger=ledger
-        )
+        active = settings or Settings()
+        _configure_logging(active.log_level)
+        services = await build_services(active, classifier=classifier, ledger=ledger)
         app.state.services = services
         try:
             yield
@@ -44,3 +45,14 @@ def create_app(
     for module in (chat, models, health, metrics, reports, dashboard, admin):
         app.include_router(module.router)
     return app
+
+
+def _configure_logging(level: str) -> None:
+    """Give the gateway's loggers a handler when the host process set none (uvicorn sets up
+    only its own): one line per request — ids, route, counts, timings, never text."""
+    gateway_log = logging.getLogger("gateway")
+    gateway_log.setLevel(level.upper())
+    if not logging.getLogger().handlers and not gateway_log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        gateway_log.addHandler(handler)
