@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import platform
 import random
 import sys
 import time
@@ -32,6 +30,7 @@ from types import SimpleNamespace
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.report import load_average, machine  # noqa: E402
 from policies.pii import Finding, PiiScanner  # noqa: E402
 from policies.pii.eval import Sample, load_jsonl, load_presidio, score, table  # noqa: E402
 from policies.pii.ner import DEFAULT_MODEL, SpacyNer  # noqa: E402
@@ -52,21 +51,6 @@ PRESIDIO_ENTITIES = [
     *("IT_FISCAL_CODE", "PL_PESEL"),
 ]
 Detector = Callable[[str], list[Finding]]
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (
-        f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, load {load:.1f}"
-    )
 
 
 def dense_prompts(samples: Sequence[Sample]) -> list[str]:
@@ -221,9 +205,8 @@ def main() -> None:
     command = " ".join([".venv/bin/python", "bench/bench_pii.py", *sys.argv[1:]])
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     body = "\n\n".join(sections)
-    section = (
-        f"## PII detection ({now})\n\nMachine: {machine()}  \nCommand: `{command}`\n\n{body}\n"
-    )
+    where = f"Machine: {machine()}, load {load_average()}  \nCommand: `{command}`"
+    section = f"## PII detection ({now})\n\n{where}\n\n{body}\n"
     print(section)
     if not args.no_write:
         docs = ROOT / "docs" / "benchmarks.md"
