@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.report import machine  # noqa: E402
+from bench.report import append_section, machine  # noqa: E402
 from router.classifier import OnnxClassifier  # noqa: E402
 from router.training.latency import measure  # noqa: E402
 
@@ -55,9 +55,7 @@ def main() -> None:
     )
     print(section)
     if not args.no_write:
-        docs = ROOT / "docs" / "benchmarks.md"
-        existing = docs.read_text("utf-8") if docs.exists() else "# Benchmarks\n"
-        docs.write_text(existing.rstrip("\n") + "\n\n" + section, encoding="utf-8")
+        append_section(section)
 
 
 if __name__ == "__main__":

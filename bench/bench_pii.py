@@ -30,7 +30,7 @@ from types import SimpleNamespace
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.report import load_average, machine  # noqa: E402
+from bench.report import append_section, load_average, machine  # noqa: E402
 from policies.pii import Finding, PiiScanner  # noqa: E402
 from policies.pii.eval import Sample, load_jsonl, load_presidio, score, table  # noqa: E402
 from policies.pii.ner import DEFAULT_MODEL, SpacyNer  # noqa: E402
@@ -209,9 +209,7 @@ def main() -> None:
     section = f"## PII detection ({now})\n\n{where}\n\n{body}\n"
     print(section)
     if not args.no_write:
-        docs = ROOT / "docs" / "benchmarks.md"
-        existing = docs.read_text("utf-8") if docs.exists() else "# Benchmarks\n"
-        docs.write_text(existing.rstrip("\n") + "\n\n" + section, encoding="utf-8")
+        append_section(section)
 
 
 if __name__ == "__main__":
