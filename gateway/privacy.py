@@ -19,7 +19,7 @@ from typing import Literal
 
 from policies.entities import protected_types
 from policies.pii import PiiScanner, RequestFindings, Vault, redact_request
-from policies.pii.ner import MODEL_TYPES
+from policies.pii.ner import MODEL_TYPES, NameEngine
 from policies.schema import PolicyDocument
 from router.decision import RouteDecision, Target
 from router.errors import PolicyBlocked
@@ -89,15 +89,16 @@ def _rules_read_model_types(policy: PolicyDocument) -> bool:
 class Privacy:
     """Scans requests for the policy's PII entity types and redacts cloud-bound copies."""
 
-    def __init__(self, *, use_model: bool = True) -> None:
+    def __init__(self, *, use_model: bool = True, engine: NameEngine = "tagger") -> None:
         self._use_model = use_model
+        self._engine: NameEngine = engine
         self._scanners: dict[frozenset[str], PiiScanner] = {}
 
     def scanner(self, policy: PolicyDocument) -> PiiScanner:
         types = protected_types(policy.pii.entities)
         if types not in self._scanners:
             use_model = self._use_model and policy.pii.scan_model
-            self._scanners[types] = PiiScanner(types, use_model=use_model)
+            self._scanners[types] = PiiScanner(types, use_model=use_model, engine=self._engine)
         return self._scanners[types]
 
     def warm_up(self, policy: PolicyDocument) -> bool:

@@ -87,7 +87,7 @@ async def build_services(
         classifier = await asyncio.to_thread(build_classifier, settings)
     metrics = Metrics()
     state = build_state(settings, on_outage=metrics.outage)
-    privacy = Privacy()
+    privacy = Privacy(engine=settings.pii_name_model)
     pipeline = Pipeline(
         policies=policies,
         classifier=classifier,

