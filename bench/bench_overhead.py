@@ -189,7 +189,8 @@ def build_report(
             if classifier == "onnx"
             else " (**fake**: router/classifier.py or its model was missing)"
         )
-        + ", PII entities of default.yaml with the spaCy name model (the *no name model* row: "
+        + ", PII entities of default.yaml with the default name model (our token tagger; "
+        "the *no name model* row: "
         "`pii.scan_model: false`, patterns and validators only), SQLite ledger (WAL, "
         "synchronous=FULL), in-memory limits; every request routed to the cloud tier → "
         + "; ".join(f"{m.server.label}: {m.route}" for m in ours)

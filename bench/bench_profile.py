@@ -97,17 +97,10 @@ COMPONENTS = (
         ("uvicorn", "starlette", "fastapi", "httptools", "uvloop"),
     ),
     (
-        "PII names (spaCy NER)",
+        "PII names (name model)",
         (
-            "spacy",
-            "thinc",
-            "catalogue",
-            "srsly",
-            "cymem",
-            "preshed",
-            "blis",
-            "numpy",
-            "policies/pii/ner.py",
+            *("spacy", "thinc", "catalogue", "srsly", "cymem", "preshed", "blis", "numpy"),
+            *("policies/pii/ner_tagger.py", "policies/pii/ner_spacy.py"),
         ),
     ),
     (
