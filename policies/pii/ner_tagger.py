@@ -17,6 +17,7 @@ import logging
 import re
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -228,34 +229,41 @@ class _Model:
         return logits
 
     def tag(self, text: str) -> list[Finding]:
+        """Findings of every type it knows; a span's score is its tokens' mean probability."""
         tokens = tokenize(text)
         rows = candidates(tokens)
         if not rows:
             return []
-        probs = self.probabilities(tokens, rows)
-        entity_probs = probs.copy()
+        entity_probs = self.probabilities(tokens, rows)
         entity_probs[:, self.outside] = -1.0
         best = entity_probs.argmax(axis=1)
-        found: list[Finding] = []
-        span: list[Any] = []  # [label, start, end, last token index, sum of p, n]
+        spans: list[_Span] = []
         for row, i in enumerate(rows):
             label = int(best[row])
             p = float(entity_probs[row, label])
             if p < self.threshold:
                 continue
-            joins = span and span[0] == label and span[3] == i - 1
-            if joins and not tokens[i].sentence_start:  # names do not run across lines
-                span[2], span[3], span[4], span[5] = tokens[i].end, i, span[4] + p, span[5] + 1
-                continue
-            self._close(span, text, found)
-            span = [label, tokens[i].start, tokens[i].end, i, p, 1]
-        self._close(span, text, found)
-        return found
+            last = spans[-1] if spans else None
+            # a run of one type continues a span, but names do not run across lines or sentences
+            if last and last.label == label and last.last == i - 1 and not tokens[i].sentence_start:
+                last.extend(i, tokens[i].end, p)
+            else:
+                spans.append(_Span(label, tokens[i].start, tokens[i].end, i, p))
+        return [
+            Finding(self.labels[s.label], s.start, s.end, round(s.total / s.n, 3))
+            for s in spans
+            if plausible(text[s.start : s.end])
+        ]
 
-    def _close(self, span: list[Any], text: str, found: list[Finding]) -> None:
-        if not span:
-            return
-        label, start, end, _, total, n = span
-        etype = self.labels[label]
-        if plausible(text[start:end]):
-            found.append(Finding(etype, start, end, round(total / n, 3)))
+
+@dataclass(slots=True)
+class _Span:
+    label: int
+    start: int
+    end: int
+    last: int  # index of its last token
+    total: float  # sum of its tokens' probabilities
+    n: int = 1
+
+    def extend(self, i: int, end: int, p: float) -> None:
+        self.end, self.last, self.total, self.n = end, i, self.total + p, self.n + 1
