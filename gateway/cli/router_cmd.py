@@ -11,14 +11,12 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from router.training.paths import DATASET_DIR, GSM8K_LABELS, GSM8K_LABELS_COMMITTED
+
 app = typer.Typer(help="Train, evaluate and calibrate the router's prompt classifier.")
 console = Console()
 
 SHARED_DATA = Path("../shared/data")
-TRAINING_DATA = Path("router/training/data")
-DATASET_DIR = TRAINING_DATA / "v1"
-GSM8K_LABELS = TRAINING_DATA / "gsm8k_smollm2_labels.jsonl"
-GSM8K_LABELS_COMMITTED = TRAINING_DATA / "gsm8k_smollm2_labels.jsonl.gz"
 MODELS_DIR = Path("router/models")
 POLICY = Path("policies/examples/default.yaml")
 
@@ -91,7 +89,7 @@ def build_data(
 def train_cmd(
     dataset: Path = typer.Option(DATASET_DIR, help="Dataset folder (build-data output)."),
     out: Path = typer.Option(MODELS_DIR, help="Where model.onnx and training.json go."),
-    version: str = typer.Option("tfidf-lr-v1", help="Model version stored in the ONNX file."),
+    version: str = typer.Option("tfidf-lr-v2", help="Model version stored in the ONNX file."),
     seed: int = typer.Option(0),
     max_rows: int | None = typer.Option(None, help="Train on a subset (smoke tests)."),
 ) -> None:

@@ -9,7 +9,7 @@ Three kinds of labelled tokens, all built here from committed or `../shared` dat
   Faker values from twelve locales (different names, places, companies), 10% lower-cased as
   Presidio does.
 - **spaCy as teacher**: the router dataset's real prompts (GSM8K, Dolly, MMLU, Arena, MedQuAD,
-  PrivacyLens, SynthPAI, ...; `router/training/data/v1`) labelled by `en_core_web_sm`, so the
+  PrivacyLens, SynthPAI, ...; `router/training/data/<version>`) labelled by `en_core_web_sm`, so the
   student learns real-text context; its test split measures agreement with the teacher.
 
 Tokens inside Presidio ADDRESS spans are left out (street addresses are the patterns' job).

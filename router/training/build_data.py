@@ -19,10 +19,10 @@ from typing import Any
 
 from router.training import sources_difficulty as diff
 from router.training import sources_sensitivity as sens
+from router.training.paths import DATASET_VERSION
 from router.training.records import Row, dedup_key, split_of
 from router.training.synth import synthetic_rows
 
-DATASET_VERSION = "v1"
 SPLITS = ("train", "validation", "test")
 
 

@@ -27,9 +27,10 @@ from router.classifier import HEADS, OnnxClassifier, default_model_path, models_
 from router.training.build_data import read_split
 from router.training.latency import prompt_of
 from router.training.metrics import head_metrics
+from router.training.paths import DATASET_DIR
 from router.training.train import TrainConfig, train
 
-DATASET = Path("router/training/data/v1")
+DATASET = DATASET_DIR
 MAX_TOKENS = 256
 
 

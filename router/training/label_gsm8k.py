@@ -208,6 +208,8 @@ def snapshot(live: Path, out: Path, config: LabelRunConfig) -> int:
     write_jsonl_gz(out, [records[i] for i in sorted(records)])
     meta = {**metadata(config), "items": len(records)}
     meta_path = out.with_name(out.name.removesuffix(".jsonl.gz") + ".meta.json")
+    if meta_path.exists():  # runs resumed with other thread counts: keep the recorded history
+        meta["n_threads"] = json.loads(meta_path.read_text(encoding="utf-8"))["n_threads"]
     meta_path.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     return len(records)
 

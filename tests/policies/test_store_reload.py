@@ -12,7 +12,7 @@ from policies.loader import PolicyFileError, default_policy_path
 from policies.store import PolicyStore
 
 GOOD = default_policy_path().read_text()
-HARDER = GOOD.replace("difficulty_gte: 0.56", "difficulty_gte: 0.8")
+HARDER = GOOD.replace("difficulty_gte: 0.64", "difficulty_gte: 0.8")
 BROKEN = GOOD.replace("target: gpt-4o-mini\n    fallbacks: [local]", "target: gpt-5")
 
 

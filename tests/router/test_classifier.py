@@ -19,8 +19,9 @@ from router.classifier import (
 )
 from router.training.build_data import read_split
 from router.training.metrics import head_metrics
+from router.training.paths import DATASET_VERSION
 
-DATASET = models_dir().parent / "training" / "data" / "v1"
+DATASET = models_dir().parent / "training" / "data" / DATASET_VERSION
 WORD_PROBLEM = (
     "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips "
     "in May. How many clips did Natalia sell altogether in April and May?"

@@ -10,10 +10,11 @@ import pytest
 from router.classifier import OnnxClassifier, models_dir
 from router.training.build_data import clean, read_split
 from router.training.label_gsm8k import gold_answer, predicted_answer
+from router.training.paths import DATASET_VERSION
 from router.training.records import Row, split_of
 from router.training.train import TrainConfig, Trained, save, train
 
-DATASET = models_dir().parent / "training" / "data" / "v1"
+DATASET = models_dir().parent / "training" / "data" / DATASET_VERSION
 TINY = TrainConfig(
     dataset_dir=DATASET, word_features=1500, char_features=1500, c_grid=(1.0,), max_rows=500
 )

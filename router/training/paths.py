@@ -1,0 +1,15 @@
+"""Where the router's training data lives, relative to the repository root (the CLI's cwd).
+
+`DATASET_VERSION` names the dataset the shipped model is trained on; bump it whenever the
+dataset's content changes (new labels, new sources), so a model card always names one version.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DATASET_VERSION = "v2"
+TRAINING_DATA = Path("router/training/data")
+DATASET_DIR = TRAINING_DATA / DATASET_VERSION
+GSM8K_LABELS = TRAINING_DATA / "gsm8k_smollm2_labels.jsonl"
+GSM8K_LABELS_COMMITTED = TRAINING_DATA / "gsm8k_smollm2_labels.jsonl.gz"
