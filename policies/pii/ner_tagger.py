@@ -50,12 +50,13 @@ def tokenize(text: str) -> list[Token]:
     sentence."""
     tokens: list[Token] = []
     prev_end = 0
-    prev_text = ""
+    prev_text = "."
     for m in _TOKEN.finditer(text):
-        start = m.start()
-        first = not tokens or prev_text in _SENTENCE_END or "\n" in text[prev_end:start]
-        tokens.append(Token(m.group(), start, m.end(), first))
-        prev_end, prev_text = m.end(), m.group()
+        word = m.group()
+        start, end = m.span()
+        first = prev_text in _SENTENCE_END or "\n" in text[prev_end:start]
+        tokens.append(Token(word, start, end, first))
+        prev_end, prev_text = end, word
     return tokens
 
 
@@ -79,21 +80,32 @@ def shape(word: str) -> str:
 
 
 Gazetteers = dict[str, frozenset[str]]
+WordLists = dict[str, tuple[str, ...]]  # lower-case word -> names of the lists that hold it
 _PAD = ("<s>", "<s>")
 _END = ("</s>", "</s>")
+_NONE: tuple[str, ...] = ()
 
 
-def features(
-    tokens: Sequence[Token], rows: Sequence[int], gazetteers: Gazetteers
-) -> list[list[str]]:
+def word_lists(gazetteers: Gazetteers) -> WordLists:
+    """The lists inverted: for each listed word, the names of its lists (in name order)."""
+    out: dict[str, list[str]] = {}
+    for name in sorted(gazetteers):
+        for word in gazetteers[name]:
+            out.setdefault(word, []).append(name)
+    return {word: tuple(names) for word, names in out.items()}
+
+
+def features(tokens: Sequence[Token], rows: Sequence[int], lists: WordLists) -> list[list[str]]:
     """The sparse features of the tokens at `rows` (shared by training and inference).
 
-    Lower-cased text, shape and list hits are computed once per token; the neighbours of
-    token i sit at i + 2 ± 1, 2 in the padded lists.
+    Only the scored tokens and their neighbours get a shape and list lookup; in the padded
+    lists the neighbours of token i sit at i + 2 ± 1, 2.
     """
     low = [*_PAD, *(t.text.lower() for t in tokens), *_END]
-    shp = [*map(shape, _PAD), *(shape(t.text) for t in tokens), *map(shape, _END)]
-    hits = [[name for name, words in gazetteers.items() if w in words] for w in low]
+    text = [*_PAD, *(t.text for t in tokens), *_END]
+    near = {k for i in rows for k in (i + 1, i + 2, i + 3)}
+    shp = {k: shape(text[k]) for k in near}
+    hits = {k: lists.get(low[k], _NONE) for k in near}
     out: list[list[str]] = []
     for i in rows:
         j = i + 2
@@ -124,9 +136,18 @@ def features(
     return out
 
 
-def candidates(tokens: Sequence[Token]) -> list[int]:
-    """Indexes of the tokens the model scores: those with a letter (others are never names)."""
-    return [i for i, t in enumerate(tokens) if _LETTER.search(t.text)]
+def candidates(tokens: Sequence[Token], lists: WordLists) -> list[int]:
+    """Indexes of the tokens the model scores: those with a capital letter or in a list.
+
+    Lower-case words that are in no list are never names here; that is what keeps the tagger
+    within its time budget, at a small cost: a lower-case name the lists do not know, or a
+    "van"/"de" inside a name, is not found.
+    """
+    return [
+        i
+        for i, t in enumerate(tokens)
+        if (t.text != (low := t.text.lower()) or low in lists) and _LETTER.search(t.text)
+    ]
 
 
 def pack(words: Sequence[str]) -> np.ndarray[Any, Any]:
@@ -193,6 +214,7 @@ class _Model:
         self.bias = bias.astype(np.float32)
         self.labels = list(labels)
         self.gazetteers = gazetteers
+        self.lists = word_lists(gazetteers)
         self.threshold = threshold
         self.outside = self.labels.index(OUTSIDE)
 
@@ -214,15 +236,15 @@ class _Model:
 
     def probabilities(self, tokens: Sequence[Token], rows: Sequence[int]) -> np.ndarray[Any, Any]:
         """Class probabilities (len(rows) x labels) for the tokens at `rows`."""
-        flat: list[int] = []
-        starts: list[int] = []
         get = self.index.get
-        for feats in features(tokens, rows, self.gazetteers):
-            starts.append(len(flat))
-            # unknown features map to row 0 of the weights, which is all zeros
-            flat.extend(map(get, feats, repeat(0, len(feats))))
-        logits = np.add.reduceat(self.weights[np.asarray(flat)], np.asarray(starts), axis=0)
-        logits += self.bias
+        feats = features(tokens, rows, self.lists)
+        width = max(map(len, feats))
+        flat: list[int] = []
+        for f in feats:  # unknown features and padding: row 0 of the weights, all zeros
+            flat.extend(map(get, f, repeat(0, len(f))))
+            flat.extend(repeat(0, width - len(f)))
+        ids = np.array(flat, dtype=np.intp).reshape(len(feats), width)
+        logits: np.ndarray[Any, Any] = self.weights[ids].sum(axis=1) + self.bias
         logits -= logits.max(axis=1, keepdims=True)
         np.exp(logits, out=logits)
         logits /= logits.sum(axis=1, keepdims=True)
@@ -231,18 +253,16 @@ class _Model:
     def tag(self, text: str) -> list[Finding]:
         """Findings of every type it knows; a span's score is its tokens' mean probability."""
         tokens = tokenize(text)
-        rows = candidates(tokens)
+        rows = candidates(tokens, self.lists)
         if not rows:
             return []
         entity_probs = self.probabilities(tokens, rows)
         entity_probs[:, self.outside] = -1.0
         best = entity_probs.argmax(axis=1)
+        p_best = entity_probs[np.arange(len(rows)), best]
         spans: list[_Span] = []
-        for row, i in enumerate(rows):
-            label = int(best[row])
-            p = float(entity_probs[row, label])
-            if p < self.threshold:
-                continue
+        for r in np.flatnonzero(p_best >= self.threshold).tolist():
+            i, label, p = rows[r], int(best[r]), float(p_best[r])
             last = spans[-1] if spans else None
             # a run of one type continues a span, but names do not run across lines or sentences
             if last and last.label == label and last.last == i - 1 and not tokens[i].sentence_start:

@@ -40,6 +40,7 @@ from policies.pii.ner_tagger import (
     features,
     pack,
     tokenize,
+    word_lists,
 )
 
 LABELS = (OUTSIDE, "PERSON", "LOCATION", "ORGANIZATION", "NRP")
@@ -211,11 +212,12 @@ def examples(
     feats: list[list[str]] = []
     labels: list[str] = []
     origins: list[str] = []
+    lists = word_lists(gazetteers)
     for item in items:
         tokens = tokenize(item.text)
         tags = token_labels(tokens, item.spans)
-        rows = [i for i in candidates(tokens) if tags[i] != IGNORE]
-        feats.extend(features(tokens, rows, gazetteers))
+        rows = [i for i in candidates(tokens, lists) if tags[i] != IGNORE]
+        feats.extend(features(tokens, rows, lists))
         labels.extend(tags[i] for i in rows)
         origins.extend(item.origin for _ in rows)
     return feats, labels, origins

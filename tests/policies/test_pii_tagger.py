@@ -19,6 +19,7 @@ from policies.pii.ner_tagger import (
     shape,
     tokenize,
     unpack,
+    word_lists,
 )
 
 PRESIDIO = Path(__file__).parents[3] / "shared" / "data" / "sensitivity" / "presidio"
@@ -33,7 +34,9 @@ def test_tokens_carry_offsets_and_sentence_starts() -> None:
     ]
     assert all(text[t.start : t.end] == t.text for t in tokens)
     assert [t.text for t in tokens if t.sentence_start] == ["Hi", "O'Brien", "São", "1"]
-    assert [tokens[i].text for i in candidates(tokens)][-1] == "v2"
+    assert [tokens[i].text for i in candidates(tokens, {"lives": ("verbs",)})] == [
+        *("Hi", "Anna-Lena", "O'Brien", "lives", "São", "Paulo"),
+    ]
 
 
 def test_shape_collapses_runs() -> None:
@@ -48,7 +51,7 @@ def test_shape_collapses_runs() -> None:
 
 def test_features_see_neighbours_and_lists() -> None:
     tokens = tokenize("Dear Anna Berg")
-    lists = {"first": frozenset({"anna"}), "last": frozenset({"berg"})}
+    lists = word_lists({"first": frozenset({"anna"}), "last": frozenset({"berg"})})
     [feats] = features(tokens, [1], lists)
     assert {"w=anna", "p=dear", "n=berg", "g=first", "ng=last", "p&s=dear|Xx"} <= set(feats)
 
@@ -103,11 +106,11 @@ def test_training_on_a_subset_matches_sklearn_and_round_trips(tmp_path: Path) ->
     # the runtime's gather-and-sum equals the dense product of the saved weights
     text = split["test"][0]["full_text"]
     tokens = tokenize(text)
-    rows = candidates(tokens)
+    rows = candidates(tokens, model.lists)
     runtime = model.probabilities(tokens, rows)
     index = model.index
     dense = np.zeros((len(rows), len(index)), dtype=np.float32)
-    for r, feats in enumerate(features(tokens, rows, model.gazetteers)):
+    for r, feats in enumerate(features(tokens, rows, model.lists)):
         for f in feats:
             if f in index:
                 dense[r, index[f]] = 1.0
