@@ -66,8 +66,8 @@ class Settings(BaseSettings):
     pii_name_model: Literal["tagger", "spacy"] = Field(
         default="tagger",
         description=(
-            "Model for names and places: tagger = our linear token classifier (~1 ms), "
-            "spacy = spaCy's small English NER (~40x slower). See docs/pii.md."
+            "Model for names and places: tagger = our linear token classifier (~2 ms for "
+            "500 tokens), spacy = spaCy's small English NER (~50x slower). See docs/pii.md."
         ),
     )
     max_body_bytes: int = Field(

@@ -1,9 +1,10 @@
 """`NameTagger`: our own fast model for PERSON, LOCATION, ORGANIZATION and NRP.
 
-A linear token classifier: every word token gets sparse binary features (the word, its shape
-and suffix, its neighbours, whether it starts a sentence, hits in name and place lists) and a
+A linear token classifier: every word with a capital letter or in a name/place list gets sparse
+binary features (the word, its shape and suffix, its neighbours, whether it starts a sentence,
+hits in the lists) and a
 multinomial logistic regression scores them; runs of tokens of one type become spans. Inference
-is numpy only (one gather and one sum per token), about 20x faster than spaCy's small NER on the
+is numpy only (one gather and one sum per token), ~50x faster than spaCy's small NER on the
 same prompt (numbers in docs/pii.md). `policies.pii.ner_tagger_train` trains it; the model file
 `policies/pii/models/name_tagger.npz` holds the feature vocabulary, the weights, the lists and
 the probability threshold.
