@@ -32,11 +32,11 @@ sys.path.insert(0, str(ROOT))
 
 from bench.report import append_section, load_average, machine  # noqa: E402
 from policies.pii import Finding, PiiScanner  # noqa: E402
-from policies.pii.eval import GoldSpan, Sample, load_jsonl, load_presidio, score, table  # noqa: E402
+from policies.pii.eval import Sample, load_jsonl, load_presidio, presidio_samples, score, table  # noqa: E402
 from policies.pii.ner import DEFAULT_MODEL_TYPES  # noqa: E402
 from policies.pii.ner_spacy import DEFAULT_MODEL, SpacyNer  # noqa: E402
 from policies.pii.ner_tagger import NameTagger  # noqa: E402
-from policies.pii.ner_tagger_train import presidio_split  # noqa: E402
+from policies.pii.ner_tagger_data import presidio_split  # noqa: E402
 
 PRESIDIO_DATA = (
     ROOT.parent / "shared" / "data" / "sensitivity" / "presidio" / "generated_large.json"
@@ -58,17 +58,7 @@ Detector = Callable[[str], list[Finding]]
 
 def presidio_held_out() -> list[Sample]:
     """Presidio texts of the templates the name tagger never trained on (its test split)."""
-    rows = presidio_split(PRESIDIO_DATA)["test"]
-    return [
-        Sample(
-            r["full_text"],
-            tuple(
-                GoldSpan(s["entity_type"], s["start_position"], s["end_position"])
-                for s in r["spans"]
-            ),
-        )
-        for r in rows
-    ]
+    return presidio_samples(presidio_split(PRESIDIO_DATA)["test"])
 
 
 def dense_prompts(samples: Sequence[Sample]) -> list[str]:

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from policies.pii.findings import Finding
 
@@ -130,7 +131,11 @@ def score(
 
 def load_presidio(path: Path) -> list[Sample]:
     """presidio-research's `generated_large.json` (full_text + spans with char offsets)."""
-    rows = json.loads(path.read_text(encoding="utf-8"))
+    return presidio_samples(json.loads(path.read_text(encoding="utf-8")))
+
+
+def presidio_samples(rows: Iterable[Mapping[str, Any]]) -> list[Sample]:
+    """Samples of rows in presidio-research's format."""
     return [
         Sample(
             row["full_text"],

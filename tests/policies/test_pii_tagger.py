@@ -90,11 +90,12 @@ def test_missing_model_file_disables_with_one_warning(
 @pytest.mark.skipif(not PRESIDIO.exists(), reason="../shared/data not beside the checkout")
 def test_training_on_a_subset_matches_sklearn_and_round_trips(tmp_path: Path) -> None:
     pytest.importorskip("sklearn")
+    from policies.pii import ner_tagger_data as data
     from policies.pii import ner_tagger_train as training
 
-    split = training.presidio_split(PRESIDIO / "generated_large.json")
-    train = list(training.presidio_labelled(split["train"][:300]))
-    tune = list(training.presidio_labelled(split["tune"][:100]))
+    split = data.presidio_split(PRESIDIO / "generated_large.json")
+    train = list(data.presidio_labelled(split["train"][:300]))
+    tune = list(data.presidio_labelled(split["tune"][:100]))
     gazetteers = {"first": frozenset({"anna", "judy"})}
     trained = training.fit(train, tune, gazetteers)
     assert 0.2 <= trained.threshold <= 0.8
