@@ -127,7 +127,7 @@ def compare(export_dir: Path, n_train: int = 2000, n_test: int = 1000) -> dict[s
             f"embedding {len(train_rows) + len(test_rows)} texts took {embed_seconds:.0f} s",
         ),
     ]
-    return {"train_rows": n_train, "test_rows": n_test, "rows": rows}
+    return {"dataset": DATASET_DIR.name, "train_rows": n_train, "test_rows": n_test, "rows": rows}
 
 
 def _row(name: str, aucs: dict[str, float], p50: float | None, notes: str) -> dict[str, Any]:

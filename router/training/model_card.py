@@ -156,6 +156,9 @@ def _comparison(comparison: dict[str, Any] | None) -> str:
     lines = [
         "## Candidates compared",
         "",
+        f"Measured on dataset {comparison.get('dataset', 'v1')}, subsets of "
+        f"{comparison['train_rows']} train / {comparison['test_rows']} test rows.",
+        "",
         "| candidate | difficulty ROC-AUC | sensitivity ROC-AUC | p50 ms (500 tok) | notes |",
         "|---|---:|---:|---:|---|",
     ]
