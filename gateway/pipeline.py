@@ -35,7 +35,7 @@ from router.errors import (
     RateLimited,
 )
 from router.protocols import Classifier, Ledger
-from router.text import estimate_tokens, scoring_text
+from router.text import estimate_prompt_tokens, estimate_tokens, scoring_text
 from router.types import ChatChunk, ChatRequest, ChatResponse, Usage
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ class Pipeline:
         response = plan.protection.restore_response(response, route.target)
         if response.usage.total_tokens == 0:  # a server that reports no usage: estimate it
             answer = "".join(c.message.content or "" for c in response.choices)
-            prompt = estimate_tokens("".join(m.text() for m in req.messages))
+            prompt = estimate_prompt_tokens(req)
             response.usage = Usage.of(prompt, estimate_tokens(answer) if answer else 0)
         await self._to_cache(plan, caller, req, response)
         ttft = (time.perf_counter() - plan.started) * 1000
@@ -138,7 +138,7 @@ class Pipeline:
             difficulty=float(scores.get("difficulty", 0.0)),
             sensitivity=float(scores.get("sensitivity", 0.0)),
             pii_types=fast.types,
-            prompt_tokens=estimate_tokens("".join(m.text() for m in req.messages)),
+            prompt_tokens=estimate_prompt_tokens(req),
             tenant=caller.tenant,
             app=caller.app,
             requested_model=req.model,
@@ -191,7 +191,7 @@ class Pipeline:
     async def _admit(self, req: ChatRequest, caller: Caller) -> bool:
         """Rate limits, then budgets, before any work. True when a soft budget is passed."""
         document = self._policies.current.document
-        tokens = estimate_tokens("".join(m.text() for m in req.messages))
+        tokens = estimate_prompt_tokens(req)
         try:
             await self._state.limiter.acquire(caller, document.limits, tokens)
             status = await self._state.budgets.check(caller, document.budgets)
@@ -340,7 +340,7 @@ class Pipeline:
         if tally.usage_seen:
             return Usage.of(tally.prompt_tokens, tally.completion_tokens)
         # No usage from the backend: estimate the prompt, count one token per content chunk.
-        prompt = estimate_tokens("".join(m.text() for m in req.messages))
+        prompt = estimate_prompt_tokens(req)
         return Usage.of(prompt, tally.content_chunks)
 
 

@@ -22,3 +22,8 @@ def scoring_text(req: ChatRequest, max_chars: int = SCORED_CHARS) -> str:
 def estimate_tokens(text: str) -> int:
     """About four characters per token for English BPE tokenizers; never less than one."""
     return max(1, (len(text) + 3) // 4)
+
+
+def estimate_prompt_tokens(req: ChatRequest) -> int:
+    """`estimate_tokens` of all the text of a request's messages."""
+    return estimate_tokens("".join(m.text() for m in req.messages))
