@@ -36,14 +36,6 @@ LOCALES = (
     *("nl_NL", "pl_PL", "pt_BR", "sv_SE", "hr_HR", "fi_FI"),
 )
 GOLD_TYPES = {"PERSON": "PERSON", "LOCATION": "LOCATION", "ORGANIZATION": "ORGANIZATION"}
-SPACY_LABELS = {
-    "PERSON": "PERSON",
-    "GPE": "LOCATION",
-    "LOC": "LOCATION",
-    "FAC": "LOCATION",
-    "ORG": "ORGANIZATION",
-    "NORP": "NRP",
-}
 TEACHER_SOURCES_EXCLUDED = frozenset({"presidio"})  # its gold labels are used instead
 TEACHER_PER_SOURCE = 2500
 TEACHER_MAX_CHARS = 2000
@@ -163,16 +155,14 @@ def teacher_labelled(texts: Iterable[tuple[str, str]], model: str) -> Iterator[L
     """Texts labelled by spaCy's NER (PERSON, GPE/LOC/FAC, ORG, NORP)."""
     import spacy
 
-    from policies.pii.ner_spacy import EXCLUDED_COMPONENTS
+    from policies.pii.ner_spacy import EXCLUDED_COMPONENTS, LABELS
 
     nlp = spacy.load(model, exclude=list(EXCLUDED_COMPONENTS))
     items = list(texts)
     docs = nlp.pipe((t for _, t in items), batch_size=64)
     for (source, text), doc in zip(items, docs, strict=True):
         spans = tuple(
-            (SPACY_LABELS[e.label_], e.start_char, e.end_char)
-            for e in doc.ents
-            if e.label_ in SPACY_LABELS
+            (LABELS[e.label_], e.start_char, e.end_char) for e in doc.ents if e.label_ in LABELS
         )
         yield Labelled(text, spans, f"spacy:{source}")
 
