@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
 import textwrap
+import time
 from typing import Any
+
+import httpx
 
 TEST_KEY = "sk-test-app1"
 AUTH = {"authorization": f"Bearer {TEST_KEY}"}
@@ -55,3 +59,18 @@ def policy_yaml(cloud_base: str, local_base: str, extra: str = "") -> str:
 
 def chat_body(text: str = "Say hello.", **extra: Any) -> dict[str, Any]:
     return {"model": "auto", "messages": [{"role": "user", "content": text}], **extra}
+
+
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 180.0) -> None:
+    """Poll `url`/healthz until the gateway process answers 200 (bounded; raises if it exits)."""
+    deadline = time.monotonic() + timeout_s  # imports take long on a busy 2-core machine
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gateway exited with {proc.returncode}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"gateway at {url} did not start within {timeout_s:g} s")

@@ -14,12 +14,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from support import wait_healthy
 
 from gateway.ledger.sqlite import SqliteLedger
 from router.protocols import LedgerEntry
@@ -112,13 +112,7 @@ def served(write_policy, tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.3)
+        wait_healthy(base, proc)
         yield base
     finally:
         proc.send_signal(signal.SIGTERM)

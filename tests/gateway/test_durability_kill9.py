@@ -14,13 +14,12 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import httpx
 import psycopg
-from support import AUTH, chat_body
+from support import AUTH, chat_body, wait_healthy
 
 N = 25
 PG_BASE = "postgresql://postgres@127.0.0.1:5432/test"
@@ -59,13 +58,7 @@ def answered_then_killed(database_url: str, policy: Path, tmp_path: Path) -> lis
     ids: list[str] = []
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.3)
+        wait_healthy(base, proc)
         with httpx.Client(base_url=base, timeout=60) as client:
             for i in range(N):
                 stream = i % 2 == 1

@@ -24,7 +24,7 @@ import httpx
 import psycopg
 import pytest
 import redis
-from support import TEST_KEY, chat_body, policy_yaml
+from support import TEST_KEY, chat_body, policy_yaml, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -64,19 +64,6 @@ def fleet_policy(cloud: str, local: str, tenant: str) -> str:
     return text.replace(
         app1, app1 + f"  - {{name: app2, tenant: {tenant}, key_sha256: {budget_digest}}}\n"
     )
-
-
-def wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
-    for _ in range(600):  # bounded: 120 s for imports on a busy 2-core machine
-        if proc.poll() is not None:
-            raise RuntimeError(f"gateway exited with {proc.returncode}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"gateway at {url} did not start")
 
 
 @pytest.fixture(scope="module")
