@@ -34,7 +34,7 @@ from typing import Any
 
 from bench.procs import Processes, clean_env, free_port, tree_memory, wait_http
 from bench.report import Report, command_line, fmt, ratio
-from bench.servers import GATEWAY_KEY, ROOT, gateway_command
+from bench.servers import GATEWAY_KEY, ROOT, serve_argv
 
 POLICY = Path(__file__).with_name("policies") / "local_only.yaml"
 PROMPTS = [
@@ -214,19 +214,7 @@ def main() -> None:
                 "HYBRIDGW_LOCAL_MODEL_PATH": str(gguf),
             }
         )
-        argv = [
-            *gateway_command(),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--policy",
-            str(POLICY),
-        ]
-        proc = ps.start("gateway-local", argv, env=env, cwd=ROOT)
+        proc = ps.start("gateway-local", serve_argv(port, 1, POLICY), env=env, cwd=ROOT)
         wait_http(f"http://127.0.0.1:{port}/readyz", proc, timeout_s=180)
         url = f"http://127.0.0.1:{port}/v1/chat/completions"
         gateway_level(url, 1, PROMPTS[:2])  # warm-up

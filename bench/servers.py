@@ -101,6 +101,15 @@ def gateway_command() -> list[str]:
     return [python(), "-c", "from gateway.cli import main; main()"]
 
 
+def serve_argv(port: int, workers: int, policy: Path) -> list[str]:
+    """The `hybridgw serve` command line on 127.0.0.1:`port`."""
+    return [
+        *gateway_command(),
+        *("serve", "--host", "127.0.0.1", "--port", str(port)),
+        *("--workers", str(workers), "--policy", str(policy)),
+    ]
+
+
 def start_gateway(
     procs: Processes,
     directory: Path,
@@ -125,18 +134,7 @@ def start_gateway(
             "BENCH_CLOUD_KEY": MOCK_KEY,
         }
     )
-    argv = [
-        *gateway_command(),
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--policy",
-        str(policy),
-    ]
+    argv = serve_argv(port, workers, policy)
     proc = procs.start(name or f"gateway-{backend}{tag}", argv, env=env, cwd=ROOT)
     wait_http(f"http://127.0.0.1:{port}/healthz", proc, timeout_s=120)
     label = f"ours, cloud via {backend}" + ("" if scan_model else ", no name model")
