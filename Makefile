@@ -21,7 +21,7 @@ lint:
 	$(BIN)/ruff format --check .
 
 typecheck:
-	$(BIN)/mypy router policies gateway local_backends cloud_backends
+	$(BIN)/mypy kernel router policies gateway local_backends cloud_backends training
 
 pytest:
 	$(BIN)/pytest -q

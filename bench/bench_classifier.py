@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.report import append_section, machine  # noqa: E402
 from router.classifier import OnnxClassifier  # noqa: E402
-from router.training.latency import measure  # noqa: E402
+from training.router.latency import measure  # noqa: E402
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ from bench.report import Report, command_line, fmt
 from gateway.ledger.memory import InMemoryLedger
 from gateway.ledger.postgres import PostgresLedger
 from gateway.ledger.sqlite import SqliteLedger
-from router.protocols import Ledger, LedgerEntry
+from kernel.protocols import Ledger, LedgerEntry
 
 PG_BASE = "postgresql://postgres@127.0.0.1:5432/test"
 ENTRY = LedgerEntry(

@@ -12,7 +12,7 @@ import os
 from collections.abc import AsyncIterator
 from typing import Any
 
-from router.errors import (
+from kernel.errors import (
     BackendError,
     BackendTimeout,
     BackendUnavailable,
@@ -21,7 +21,7 @@ from router.errors import (
     InvalidRequest,
     UpstreamRateLimited,
 )
-from router.types import ChatChunk, ChatRequest, ChatResponse
+from kernel.types import ChatChunk, ChatRequest, ChatResponse
 
 
 def import_litellm() -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from router.policy import ModelTarget
-from router.protocols import Backend
+from kernel.protocols import Backend
 
 
 def _litellm(spec: ModelTarget) -> Backend:

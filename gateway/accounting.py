@@ -20,7 +20,7 @@ from cloud_backends.pricing import TokenPrice, cloud_price
 from policies.schema import PolicyDocument
 from router.decision import Target
 from router.policy import ModelTarget
-from router.types import Usage
+from kernel.types import Usage
 
 _THROUGHPUT_WINDOW = 200  # local requests the measured throughput is averaged over
 

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from gateway.errors import install_error_handlers
 from gateway.settings import Settings
-from router.protocols import Classifier, Ledger
+from kernel.protocols import Classifier, Ledger
 
 
 def create_app(

@@ -7,7 +7,7 @@ import hmac
 from dataclasses import dataclass
 
 from policies.schema import PolicyDocument
-from router.errors import AuthenticationFailed
+from kernel.errors import AuthenticationFailed
 
 
 @dataclass(frozen=True, slots=True)

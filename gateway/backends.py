@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from cloud_backends.registry import CLOUD_BACKENDS
 from local_backends.llamacpp import LlamaCppBackend
 from local_backends.registry import LOCAL_BACKENDS, LocalDefaults, gguf_path
-from router.errors import ModelNotFound
+from kernel.errors import ModelNotFound
 from router.policy import ModelTarget
-from router.protocols import Backend
+from kernel.protocols import Backend
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from router.errors import GatewayError, InvalidRequest, RateLimited
+from kernel.errors import GatewayError, InvalidRequest, RateLimited
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from gateway.auth import Caller
 from gateway.services import Services
 from policies.explain import explain_report
 from policies.schema import PolicyDocument
-from router.errors import InvalidRequest
-from router.types import ChatRequest, Message
+from kernel.errors import InvalidRequest
+from kernel.types import ChatRequest, Message
 
 
 class ExplainRequest(BaseModel):

@@ -26,7 +26,7 @@ from gateway.state.protocols import cache_key
 from gateway.tracing import traced
 from policies.store import PolicyStore
 from router.decision import Features, decide
-from router.errors import (
+from kernel.errors import (
     BackendError,
     BackendTimeout,
     BackendUnavailable,
@@ -34,9 +34,9 @@ from router.errors import (
     PolicyBlocked,
     RateLimited,
 )
-from router.protocols import Classifier, Ledger
-from router.text import estimate_prompt_tokens, estimate_tokens, scoring_text
-from router.types import ChatChunk, ChatRequest, ChatResponse, Usage
+from kernel.protocols import Classifier, Ledger
+from kernel.text import estimate_prompt_tokens, estimate_tokens, scoring_text
+from kernel.types import ChatChunk, ChatRequest, ChatResponse, Usage
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from gateway.privacy import Protection
 from policies.loader import LoadedPolicy
 from policies.pii import RequestFindings
 from router.decision import Features, RouteDecision, Target
-from router.types import ChatChunk
+from kernel.types import ChatChunk
 
 
 @dataclass(slots=True)

@@ -22,8 +22,8 @@ from policies.pii import PiiScanner, RequestFindings, Vault, redact_request
 from policies.pii.ner import MODEL_TYPES, NameEngine
 from policies.schema import PolicyDocument
 from router.decision import RouteDecision, Target
-from router.errors import PolicyBlocked
-from router.types import ChatChunk, ChatRequest, ChatResponse
+from kernel.errors import PolicyBlocked
+from kernel.types import ChatChunk, ChatRequest, ChatResponse
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from gateway.metrics import Metrics
 from gateway.plan import Plan, Route
 from gateway.state.factory import SharedState
 from gateway.tracing import traced
-from router.errors import GatewayError
-from router.protocols import Ledger, LedgerEntry
-from router.types import Usage
+from kernel.errors import GatewayError
+from kernel.protocols import Ledger, LedgerEntry
+from kernel.types import Usage
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from local_backends.registry import LocalDefaults
 from policies.loader import LoadedPolicy, default_policy_path
 from policies.schema import PolicyDocument
 from policies.store import PolicyStore
-from router.protocols import Classifier, Ledger
+from kernel.protocols import Classifier, Ledger
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ import logging
 from collections.abc import AsyncIterator
 
 from gateway.errors import error_body
-from router.errors import GatewayError
-from router.types import ChatChunk
+from kernel.errors import GatewayError
+from kernel.types import ChatChunk
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from router.errors import BackendError, ContextLengthExceeded, QueueFull
-from router.types import (
+from kernel.errors import BackendError, ContextLengthExceeded, QueueFull
+from kernel.types import (
     AssistantMessage,
     ChatChunk,
     ChatRequest,

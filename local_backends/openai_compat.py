@@ -19,14 +19,14 @@ from typing import Any
 import aiohttp
 import orjson
 
-from router.errors import (
+from kernel.errors import (
     BackendError,
     BackendTimeout,
     BackendUnavailable,
     ContextLengthExceeded,
     UpstreamRateLimited,
 )
-from router.types import ChatChunk, ChatRequest, ChatResponse
+from kernel.types import ChatChunk, ChatRequest, ChatResponse
 
 
 class OpenAICompatBackend:

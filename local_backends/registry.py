@@ -10,7 +10,7 @@ from pathlib import Path
 from local_backends.llamacpp import LlamaCppBackend, LlamaCppConfig
 from local_backends.openai_compat import OpenAICompatBackend
 from router.policy import ModelTarget
-from router.protocols import Backend
+from kernel.protocols import Backend
 
 DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 

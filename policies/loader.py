@@ -23,7 +23,7 @@ from pydantic_core import ErrorDetails
 
 from policies import yaml_positions
 from policies.schema import PolicyDocument
-from router.errors import PolicyError
+from kernel.errors import PolicyError
 from router.policy import PolicyValueError
 
 _RULE_STAGES = ("protect", "route")

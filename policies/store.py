@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from policies.loader import LoadedPolicy, load_policy, parse_policy
-from router.errors import PolicyError
+from kernel.errors import PolicyError
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
-"""Routing domain: types, protocols, errors, the pure `decide()` and the prompt classifier.
+"""Routing domain: conditions, the pure `decide()` and the prompt classifier.
 
-This package imports nothing else of ours; heavy libraries (onnxruntime) load lazily.
+It imports only `kernel` of ours; heavy libraries (onnxruntime) load lazily.
 """
 
 from router.decision import AUTO_MODEL, Features, RouteDecision, Target, decide

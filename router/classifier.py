@@ -1,6 +1,6 @@
 """The router's prompt classifier: one ONNX graph, raw text in, two probabilities out.
 
-What is scored: the caller passes `router.text.scoring_text(req)` — the system/developer turns
+What is scored: the caller passes `kernel.text.scoring_text(req)` — the system/developer turns
 plus the last user turn, at most the last 4000 characters. `score()` then collapses runs of
 whitespace to one space (the same normalisation the model was trained with) and keeps the last
 `SCORED_CHARS` characters. The graph (TF-IDF word 1-2-grams + character 2-4-grams → two
@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from router.text import SCORED_CHARS
+from kernel.text import SCORED_CHARS
 
 MODEL_FILE = "model.onnx"
 THRESHOLDS_FILE = "thresholds.json"

@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from router.errors import ModelNotFound
+from kernel.errors import ModelNotFound
 from router.policy import CLOUD_ACTIONS, Action, Condition, RoutingPolicy, Rule
-from router.types import Tier
+from kernel.types import Tier
 
 AUTO_MODEL = "auto"
 

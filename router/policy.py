@@ -20,7 +20,7 @@ from typing import Literal, Self, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from router.types import Tier
+from kernel.types import Tier
 
 Action = Literal["local", "cloud", "cloud_redacted", "block"]
 CLOUD_ACTIONS: frozenset[str] = frozenset({"cloud", "cloud_redacted"})

@@ -17,7 +17,7 @@ from gateway.api.roles import require_role
 from gateway.errors import error_body
 from gateway.explain import ExplainRequest, explain
 from gateway.services import Services
-from router.errors import PolicyError
+from kernel.errors import PolicyError
 
 router = APIRouter(prefix="/admin")
 

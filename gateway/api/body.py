@@ -7,7 +7,7 @@ from typing import TypeVar
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
-from router.errors import InvalidRequest, PayloadTooLarge, UnsupportedMediaType
+from kernel.errors import InvalidRequest, PayloadTooLarge, UnsupportedMediaType
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 

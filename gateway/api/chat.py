@@ -12,8 +12,8 @@ from gateway.auth import authenticate
 from gateway.plan import Route
 from gateway.services import Services
 from gateway.sse import sse_events
-from router.errors import InvalidRequest
-from router.types import ChatRequest
+from kernel.errors import InvalidRequest
+from kernel.types import ChatRequest
 
 router = APIRouter()
 

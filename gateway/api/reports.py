@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse, Response
 from gateway.api.roles import require_role
 from gateway.reports.build import build_report, window
 from gateway.services import Services
-from router.errors import InvalidRequest
-from router.reporting import GroupBy
+from kernel.errors import InvalidRequest
+from kernel.reporting import GroupBy
 
 router = APIRouter()
 

@@ -8,7 +8,7 @@ from fastapi import Request
 
 from gateway.auth import bearer_token, check_secret
 from gateway.services import Services
-from router.errors import PermissionDenied
+from kernel.errors import PermissionDenied
 
 Role = Literal["admin", "finance"]
 

@@ -83,8 +83,8 @@ async def _chat(
 ) -> None:
     from gateway.services import build_services
     from gateway.settings import Settings
-    from router.errors import GatewayError
-    from router.types import ChatRequest, Message
+    from kernel.errors import GatewayError
+    from kernel.types import ChatRequest, Message
 
     settings = Settings(load_local_on_start=False)
     if policy is not None:
@@ -165,7 +165,7 @@ def _env_policy() -> Path | None:
 def _check_policy(path: Path | None) -> None:
     """Refuse to start on a bad policy, with the loader's exact message."""
     from policies.loader import default_policy_path, load_policy
-    from router.errors import PolicyError
+    from kernel.errors import PolicyError
 
     try:
         load_policy(path or default_policy_path())

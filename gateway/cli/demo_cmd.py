@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from gateway.reports.build import Report
-from router.reporting import GroupBy
+from kernel.reporting import GroupBy
 
 console = Console()
 

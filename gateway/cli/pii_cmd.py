@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from gateway.cli.core import PolicyOption
-from router.training.paths import DATASET_DIR
+from training.router.paths import DATASET_DIR
 
 app = typer.Typer(no_args_is_help=True, help="Try the PII detection and redaction of a policy.")
 err_console = Console(stderr=True)
@@ -34,8 +34,8 @@ def redact(
     from policies.entities import protected_types
     from policies.loader import load_policy
     from policies.pii import PiiScanner, redact_request
-    from router.errors import PolicyBlocked, PolicyError
-    from router.types import ChatRequest, Message
+    from kernel.errors import PolicyBlocked, PolicyError
+    from kernel.types import ChatRequest, Message
 
     text = sys.stdin.read()
     try:
@@ -74,7 +74,7 @@ def train_tagger(
 ) -> None:
     """Train the name tagger (needs the `train` extra and spaCy) and print held-out scores."""
     from policies.pii.ner_tagger import DEFAULT_MODEL_PATH
-    from policies.pii.ner_tagger_train import run, save, save_metadata
+    from training.pii.tagger_train import run, save, save_metadata
 
     target = out or DEFAULT_MODEL_PATH
     trained, scores = run(data, dataset, teacher=teacher, use_gazetteers=gazetteers)

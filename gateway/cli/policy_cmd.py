@@ -46,7 +46,7 @@ def check(
 ) -> None:
     """Validate policy files: exit 0 when all are valid, 1 with file:line:col errors otherwise."""
     from policies.loader import load_policy
-    from router.errors import PolicyError
+    from kernel.errors import PolicyError
 
     failed = False
     for file in files:
@@ -83,7 +83,7 @@ def explain(
     Nothing is sent to any model. PII is shown as types and positions, never the values.
     """
     from gateway.explain import ExplainRequest
-    from router.errors import GatewayError
+    from kernel.errors import GatewayError
 
     request = ExplainRequest(prompt=prompt, app=app_name, model=model)
     try:

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gateway.reports.build import Report
-from router.reporting import GroupBy
+from kernel.reporting import GroupBy
 
 console = Console(width=None if Console().is_terminal else 120)
 err_console = Console(stderr=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from router.training.paths import DATASET_DIR, GSM8K_LABELS, GSM8K_LABELS_COMMITTED
+from training.router.paths import DATASET_DIR, GSM8K_LABELS, GSM8K_LABELS_COMMITTED
 
 app = typer.Typer(help="Train, evaluate and calibrate the router's prompt classifier.")
 console = Console()
@@ -32,7 +32,7 @@ def label_gsm8k(
     """Run the local SmolLM2 on GSM8K train (resumable) to get measured difficulty labels."""
     from local_backends.llamacpp import LlamaCppBackend, LlamaCppConfig
     from local_backends.registry import default_gguf_path
-    from router.training.label_gsm8k import GENERATION, LabelRunConfig, run_blocking
+    from training.router.label_gsm8k import GENERATION, LabelRunConfig, run_blocking
 
     logging.basicConfig(
         level=logging.INFO,
@@ -71,8 +71,8 @@ def build_data(
     The live GSM8K checkpoint, if present, is first snapshotted to `<labels>.gz` (committed);
     the dataset is built from that snapshot.
     """
-    from router.training.build_data import build
-    from router.training.label_gsm8k import LabelRunConfig, snapshot
+    from training.router.build_data import build
+    from training.router.label_gsm8k import LabelRunConfig, snapshot
 
     committed = labels.with_name(labels.name + ".gz")
     if labels.exists():
@@ -94,7 +94,7 @@ def train_cmd(
     max_rows: int | None = typer.Option(None, help="Train on a subset (smoke tests)."),
 ) -> None:
     """Train the TF-IDF + logistic-regression heads and export one ONNX graph."""
-    from router.training.train import TrainConfig, save, train
+    from training.router.train import TrainConfig, save, train
 
     config = TrainConfig(dataset_dir=dataset, seed=seed, max_rows=max_rows)
     trained = train(config)
@@ -113,7 +113,7 @@ def evaluate_cmd(
     latency_runs: int = typer.Option(300, help="score() calls per prompt size for latency."),
 ) -> None:
     """Evaluate the shipped model; write metrics, thresholds, model card and docs/router.md."""
-    from router.training.publish import publish
+    from training.router.publish import publish
 
     metrics = publish(dataset, models, docs, labels, latency_runs)
     th = metrics["thresholds"]
@@ -139,7 +139,7 @@ def calibrate_cmd(
     policy: Path | None = typer.Option(None, help="Policy YAML to update (else print snippet)."),
 ) -> None:
     """Sweep the difficulty threshold on labelled data; write it into a policy or print it."""
-    from router.training.calibrate_cli import run_calibration
+    from training.router.calibrate_cli import run_calibration
 
     if (target_local_share is None) == (quality_floor is None):
         raise typer.BadParameter("give exactly one of --target-local-share and --quality-floor")
@@ -160,14 +160,14 @@ def calibrate_cmd(
         f"quality retained {held.quality:.3f}"
     )
     if policy is not None:
-        from router.training.calibrate import write_policy
+        from training.router.calibrate import write_policy
 
         count = write_policy(policy, fit.threshold)
         if count:
             console.print(f"updated {count} difficulty_gte value(s) in {policy}")
             return
         console.print(f"no difficulty_gte key in {policy}; add this rule:")
-    from router.training.calibrate import yaml_snippet
+    from training.router.calibrate import yaml_snippet
 
     console.print(yaml_snippet(fit.threshold), markup=False)
 

@@ -25,8 +25,8 @@ from gateway.auth import Caller
 from gateway.demo.workload import DemoPrompt
 from gateway.settings import Settings
 from policies.loader import default_policy_path
-from router.errors import GatewayError
-from router.types import ChatRequest, Message
+from kernel.errors import GatewayError
+from kernel.types import ChatRequest, Message
 
 DEMO_KEY_ENV = "HYBRIDGW_DEMO_CLOUD_KEY"
 

@@ -10,8 +10,8 @@ from abc import ABC, abstractmethod
 from datetime import datetime
 
 from gateway.reports.aggregate import summarize_entries
-from router.protocols import LedgerEntry
-from router.reporting import GroupBy, ReportRow
+from kernel.protocols import LedgerEntry
+from kernel.reporting import GroupBy, ReportRow
 
 
 class FetchingLedger(ABC):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gateway.settings import Settings
-from router.protocols import Ledger
+from kernel.protocols import Ledger
 
 DEFAULT_SQLITE = "hybridgw.db"
 

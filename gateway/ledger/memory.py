@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from gateway.ledger.base import FetchingLedger
-from router.protocols import LedgerEntry
+from kernel.protocols import LedgerEntry
 
 
 def _aware(moment: datetime) -> datetime:

@@ -18,7 +18,7 @@ import psycopg
 
 from gateway.ledger.base import FetchingLedger
 from gateway.ledger.schema import COLUMN_LIST, COLUMNS, MIGRATIONS, from_row, to_row
-from router.protocols import LedgerEntry
+from kernel.protocols import LedgerEntry
 
 _INSERT = (
     f"INSERT INTO ledger ({COLUMN_LIST}) VALUES ({', '.join('%s' for _ in COLUMNS)}) "

@@ -2,7 +2,7 @@
 
 A store applies, in order and inside one transaction, every migration whose version is not yet in
 `ledger_schema`. Add a migration by appending to `MIGRATIONS`; never edit an applied one. Columns
-map one to one onto `router.protocols.LedgerEntry` (docs/ledger.md explains each); there is no
+map one to one onto `kernel.protocols.LedgerEntry` (docs/ledger.md explains each); there is no
 column for prompt or answer text, by design.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from router.protocols import LedgerEntry
+from kernel.protocols import LedgerEntry
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from gateway.ledger.base import FetchingLedger
 from gateway.ledger.schema import COLUMN_LIST, COLUMNS, MIGRATIONS, from_row, to_row
-from router.protocols import LedgerEntry
+from kernel.protocols import LedgerEntry
 
 Synchronous = Literal["NORMAL", "FULL"]
 _INSERT = (

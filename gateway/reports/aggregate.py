@@ -12,8 +12,8 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC
 
-from router.protocols import LedgerEntry
-from router.reporting import GroupBy, ReportRow
+from kernel.protocols import LedgerEntry
+from kernel.reporting import GroupBy, ReportRow
 
 TOTAL = "total"
 NONE_KEY = "(none)"

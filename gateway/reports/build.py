@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from router.protocols import Ledger
-from router.reporting import GroupBy, ReportRow
+from kernel.protocols import Ledger
+from kernel.reporting import GroupBy, ReportRow
 
 MIN_REFERENCE_SAMPLES = 10
 DEFAULT_DAYS = 30

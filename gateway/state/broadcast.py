@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 from gateway.state.protocols import OnVersion, PolicyBroadcaster
 from policies.loader import LoadedPolicy
 from policies.store import PolicyStore
-from router.errors import PolicyError
+from kernel.errors import PolicyError
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from redis.exceptions import RedisError
 from gateway.auth import Caller
 from gateway.state.protocols import BudgetGuard, BudgetStatus, RateLimiter, ResponseCache
 from policies.limits import BudgetsConfig, LimitsConfig
-from router.errors import BackendUnavailable
-from router.types import ChatResponse
+from kernel.errors import BackendUnavailable
+from kernel.types import ChatResponse
 
 log = logging.getLogger(__name__)
 

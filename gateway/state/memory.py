@@ -22,7 +22,7 @@ from gateway.state.protocols import (
     rate_limited,
 )
 from policies.limits import BudgetsConfig, LimitsConfig
-from router.types import ChatResponse
+from kernel.types import ChatResponse
 
 
 @dataclass(slots=True)

@@ -18,8 +18,8 @@ import orjson
 
 from gateway.auth import Caller
 from policies.limits import Budget, BudgetsConfig, LimitsConfig, RateLimit
-from router.errors import BudgetExceeded, RateLimited
-from router.types import ChatRequest, ChatResponse
+from kernel.errors import BudgetExceeded, RateLimited
+from kernel.types import ChatRequest, ChatResponse
 
 
 @dataclass(frozen=True, slots=True)

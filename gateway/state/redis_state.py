@@ -22,7 +22,7 @@ from gateway.state.protocols import (
     rate_limited,
 )
 from policies.limits import BudgetsConfig, LimitsConfig
-from router.types import ChatResponse
+from kernel.types import ChatResponse
 
 # KEYS: one hash per bucket {l: level, t: time}. ARGV: capacity, cost, need per bucket.
 # All buckets are checked first; only if every one has `need` available is `cost` taken from all.

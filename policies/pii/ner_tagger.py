@@ -5,7 +5,7 @@ binary features (the word, its shape and suffix, its neighbours, whether it star
 hits in the lists) and a
 multinomial logistic regression scores them; runs of tokens of one type become spans. Inference
 is numpy only (one gather and one sum per token), ~50x faster than spaCy's small NER on the
-same prompt (numbers in docs/pii.md). `policies.pii.ner_tagger_train` trains it; the model file
+same prompt (numbers in docs/pii.md). `training.pii.tagger_train` trains it; the model file
 `policies/pii/models/name_tagger.npz` holds the feature vocabulary, the weights, the lists and
 the probability threshold.
 
@@ -199,7 +199,7 @@ class NameTagger:
 
 
 class _Model:
-    """Weights and vocabulary of a trained tagger (see `policies.pii.ner_tagger_train`)."""
+    """Weights and vocabulary of a trained tagger (see `training.pii.tagger_train`)."""
 
     def __init__(
         self,

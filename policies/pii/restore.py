@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from router.types import ChatChunk, ChunkChoice, Delta
+from kernel.types import ChatChunk, ChunkChoice, Delta
 
 if TYPE_CHECKING:
     from policies.pii.vault import Vault

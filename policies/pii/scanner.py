@@ -19,7 +19,7 @@ from policies.pii.findings import Finding, RequestFindings, SegmentFindings, res
 from policies.pii.ner import DEFAULT_MODEL_TYPES, MODEL_TYPES, NameEngine, NameModel
 from policies.pii.recognizers import PATTERN_TYPES, ScanText, build_recognizers
 from policies.pii.segments import Segment, iter_segments
-from router.types import ChatRequest
+from kernel.types import ChatRequest
 
 log = logging.getLogger(__name__)
 

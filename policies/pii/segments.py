@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from policies.pii.findings import SegmentKind
-from router.types import ChatRequest, Message
+from kernel.types import ChatRequest, Message
 
 
 @dataclass(frozen=True, slots=True)

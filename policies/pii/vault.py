@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from router.types import AssistantMessage, ChatResponse
+from kernel.types import AssistantMessage, ChatResponse
 
 if TYPE_CHECKING:
     from policies.pii.restore import StreamRestorer

@@ -12,7 +12,7 @@ from support import TEST_KEY, chat_body
 
 from local_backends.llamacpp import LlamaCppBackend, LlamaCppConfig
 from local_backends.registry import default_gguf_path
-from router.types import ChatRequest, Message
+from kernel.types import ChatRequest, Message
 
 pytestmark = pytest.mark.slow
 

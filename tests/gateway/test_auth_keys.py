@@ -12,7 +12,7 @@ from support import AUTH, TEST_KEY, chat_body
 from gateway.api.roles import require_role
 from gateway.auth import authenticate, bearer_token, check_secret, key_digest
 from policies.schema import AppKey, PolicyDocument
-from router.errors import AuthenticationFailed, PermissionDenied
+from kernel.errors import AuthenticationFailed, PermissionDenied
 
 
 def document(*apps: AppKey) -> PolicyDocument:

@@ -22,7 +22,7 @@ import pytest
 from support import wait_healthy
 
 from gateway.ledger.sqlite import SqliteLedger
-from router.protocols import LedgerEntry
+from kernel.protocols import LedgerEntry
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ import pytest
 
 from gateway.ledger.postgres import PostgresLedger
 from gateway.ledger.sqlite import SqliteLedger
-from router.protocols import Ledger, LedgerEntry
+from kernel.protocols import Ledger, LedgerEntry
 
 PG_BASE = "postgresql://postgres@127.0.0.1:5432/test"
 

@@ -10,7 +10,7 @@ import pytest
 from gateway.accounting import Accountant
 from policies.schema import PolicyDocument
 from router.decision import Target
-from router.types import Usage
+from kernel.types import Usage
 
 CLOUD_MODELS = [
     "openai/gpt-4o",

@@ -12,7 +12,7 @@ from conftest import START, sample_entries
 from gateway.ledger.postgres import PostgresLedger
 from gateway.ledger.sqlite import SqliteLedger
 from gateway.reports.aggregate import percentile
-from router.reporting import GROUP_BY_CHOICES
+from kernel.reporting import GROUP_BY_CHOICES
 
 END = START + timedelta(days=7)
 

@@ -19,8 +19,8 @@ from policies.pii import (
     redact_request,
     resolve_operators,
 )
-from router.errors import PolicyBlocked
-from router.types import ChatRequest
+from kernel.errors import PolicyBlocked
+from kernel.types import ChatRequest
 
 SCANNER = PiiScanner(use_model=False)
 EMAIL = "jane.doe@example.com"

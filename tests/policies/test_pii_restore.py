@@ -10,7 +10,7 @@ import random
 import pytest
 
 from policies.pii import Vault
-from router.types import AssistantMessage, ChatChunk, ChatResponse, Choice, ChunkChoice, Delta
+from kernel.types import AssistantMessage, ChatChunk, ChatResponse, Choice, ChunkChoice, Delta
 
 
 def _vault(**values: str) -> Vault:

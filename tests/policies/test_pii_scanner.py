@@ -10,11 +10,11 @@ import pytest
 
 from policies.pii import PiiScanner
 from policies.pii import scanner as scanner_module
-from policies.pii.eval import load_jsonl, score
+from training.pii.eval import load_jsonl, score
 from policies.pii.ner import NameEngine
 from policies.pii.ner_spacy import SpacyNer
 from policies.pii.ner_tagger import NameTagger
-from router.types import ChatRequest
+from kernel.types import ChatRequest
 
 DATA = Path(__file__).parents[1] / "data" / "pii" / "synthetic.jsonl"
 HAS_SPACY = SpacyNer.available()

@@ -90,8 +90,8 @@ def test_missing_model_file_disables_with_one_warning(
 @pytest.mark.skipif(not PRESIDIO.exists(), reason="../shared/data not beside the checkout")
 def test_training_on_a_subset_matches_sklearn_and_round_trips(tmp_path: Path) -> None:
     pytest.importorskip("sklearn")
-    from policies.pii import ner_tagger_data as data
-    from policies.pii import ner_tagger_train as training
+    from training.pii import tagger_data as data
+    from training.pii import tagger_train as training
 
     split = data.presidio_split(PRESIDIO / "generated_large.json")
     train = list(data.presidio_labelled(split["train"][:300]))

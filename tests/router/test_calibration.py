@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from router.training import calibrate
-from router.training.metrics import (
+from training.router import calibrate
+from training.router.metrics import (
     SHARES,
     expected_calibration_error,
     oracle_curve,

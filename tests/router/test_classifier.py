@@ -17,9 +17,9 @@ from router.classifier import (
     models_dir,
     normalize,
 )
-from router.training.build_data import read_split
-from router.training.metrics import head_metrics
-from router.training.paths import DATASET_VERSION
+from training.router.build_data import read_split
+from training.router.metrics import head_metrics
+from training.router.paths import DATASET_VERSION
 
 DATASET = models_dir().parent / "training" / "data" / DATASET_VERSION
 WORD_PROBLEM = (

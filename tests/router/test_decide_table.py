@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from router.decision import Features, decide
-from router.errors import ModelNotFound
+from kernel.errors import ModelNotFound
 from router.policy import RoutingPolicy
 
 MODELS = {

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from router.classifier import OnnxClassifier, models_dir
-from router.training.build_data import clean, read_split
-from router.training.label_gsm8k import gold_answer, predicted_answer
-from router.training.paths import DATASET_VERSION
-from router.training.records import Row, split_of
-from router.training.train import TrainConfig, Trained, save, train
+from training.router.build_data import clean, read_split
+from training.router.label_gsm8k import gold_answer, predicted_answer
+from training.router.paths import DATASET_VERSION
+from training.router.records import Row, split_of
+from training.router.train import TrainConfig, Trained, save, train
 
 DATASET = models_dir().parent / "training" / "data" / DATASET_VERSION
 TINY = TrainConfig(

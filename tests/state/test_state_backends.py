@@ -10,8 +10,8 @@ from gateway.auth import Caller
 from gateway.state.factory import SharedState
 from gateway.state.protocols import cache_key
 from policies.limits import BudgetsConfig, LimitsConfig
-from router.errors import BudgetExceeded, RateLimited
-from router.types import AssistantMessage, ChatRequest, ChatResponse, Choice, Usage
+from kernel.errors import BudgetExceeded, RateLimited
+from kernel.types import AssistantMessage, ChatRequest, ChatResponse, Choice, Usage
 
 CALLER = Caller(tenant="t1", app="app1", key_id="0123456789ab")
 

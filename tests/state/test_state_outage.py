@@ -10,7 +10,7 @@ from gateway.auth import Caller
 from gateway.settings import Settings
 from gateway.state.factory import build_state
 from policies.limits import BudgetsConfig, LimitsConfig
-from router.errors import BackendUnavailable
+from kernel.errors import BackendUnavailable
 
 CALLER = Caller(tenant="t1", app="app1")
 LIMITS = LimitsConfig.model_validate(

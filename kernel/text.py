@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from router.types import ChatRequest
+from kernel.types import ChatRequest
 
 SCORED_CHARS = 4000
 

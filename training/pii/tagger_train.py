@@ -1,6 +1,6 @@
 """Training for `NameTagger` (run as `hybridgw pii train-tagger`; needs the `train` extra).
 
-The data is built by `ner_tagger_data` (Presidio gold split by template, refilled templates,
+The data is built by `training.pii.tagger_data` (Presidio gold split by template, refilled templates,
 spaCy as teacher on real prompts). The model is a multinomial logistic regression
 (scikit-learn) over the features of `ner_tagger.features`; the threshold on the best entity
 probability maximises token F1 on the tuning set.
@@ -26,7 +26,7 @@ from policies.pii.ner_tagger import (
     tokenize,
     word_lists,
 )
-from policies.pii.ner_tagger_data import (
+from training.pii.tagger_data import (
     IGNORE,
     SEED,
     Labelled,

@@ -22,7 +22,7 @@ import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from router.training.records import Row, stable_id
+from training.router.records import Row, stable_id
 
 PRESIDIO = "microsoft/presidio-research@7622dec1 tests/data/generated_large.json"
 PRIVACYLENS = "SALT-NLP/PrivacyLens@9c2ee07b data/main_data.json"

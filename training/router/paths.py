@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 DATASET_VERSION = "v2"
-TRAINING_DATA = Path("router/training/data")
+TRAINING_DATA = Path("training/router/data")
 DATASET_DIR = TRAINING_DATA / DATASET_VERSION
 GSM8K_LABELS = TRAINING_DATA / "gsm8k_smollm2_labels.jsonl"
 GSM8K_LABELS_COMMITTED = TRAINING_DATA / "gsm8k_smollm2_labels.jsonl.gz"

@@ -10,9 +10,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from router.training import latency, model_card, report
-from router.training.evaluate import evaluate
-from router.training.label_gsm8k import summarize_labels
+from training.router import latency, model_card, report
+from training.router.evaluate import evaluate
+from training.router.label_gsm8k import summarize_labels
 
 COMMAND = "hybridgw router evaluate"
 

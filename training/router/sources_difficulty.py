@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from router.training.records import Row
+from training.router.records import Row
 
 GSM8K = "openai/grade-school-math@3101c7d5 grade_school_math/data/train.jsonl"
 MMLU = "lm-sys/RouteLLM@0b64fdaf routellm/evals/mmlu/responses/"

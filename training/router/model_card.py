@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from router.training.report import fmt, head_table, latency_table, routing_table
+from training.router.report import fmt, head_table, latency_table, routing_table
 
 DATA_TABLE = Path(__file__).with_name("model_card_data.md")
 
@@ -72,7 +72,7 @@ sensitivity — recall >= 0.95 on validation.
 
 ## Model
 
-- Input: one string — `router.text.scoring_text(req)` (system/developer turns + last user
+- Input: one string — `kernel.text.scoring_text(req)` (system/developer turns + last user
   turn, last 4000 chars); `score()` collapses whitespace and keeps the last 4000 chars.
 - Features: {feat["word"]} ({feat["word_features"]} terms) + {feat["char"]}
   ({feat["char_features"]} terms), vocabularies closed under sub-n-grams.
@@ -146,7 +146,7 @@ def _gsm8k(labels: dict[str, Any]) -> str:
         'step, then give the final answer on its own line as "The answer is <number>".\' '
         "Generation: temperature 0.2, top_p 0.9, repeat_penalty 1.1, max_tokens 256, "
         "seed 20261122 + item index. Labels, completions and settings: "
-        "`router/training/data/gsm8k_smollm2_labels.jsonl.gz` (+ `.meta.json`)."
+        "`training/router/data/gsm8k_smollm2_labels.jsonl.gz` (+ `.meta.json`)."
     )
 
 

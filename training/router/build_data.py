@@ -17,11 +17,11 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from router.training import sources_difficulty as diff
-from router.training import sources_sensitivity as sens
-from router.training.paths import DATASET_VERSION
-from router.training.records import Row, dedup_key, split_of
-from router.training.synth import synthetic_rows
+from training.router import sources_difficulty as diff
+from training.router import sources_sensitivity as sens
+from training.router.paths import DATASET_VERSION
+from training.router.records import Row, dedup_key, split_of
+from training.router.synth import synthetic_rows
 
 SPLITS = ("train", "validation", "test")
 

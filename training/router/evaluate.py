@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from router.classifier import OnnxClassifier
-from router.training import calibrate
-from router.training.build_data import read_split
-from router.training.metrics import (
+from training.router import calibrate
+from training.router.build_data import read_split
+from training.router.metrics import (
     SHARES,
     Array,
     head_metrics,

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from router.protocols import Backend
+from kernel.protocols import Backend
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ def pending(config: LabelRunConfig) -> Iterator[tuple[int, dict[str, Any]]]:
 async def run(config: LabelRunConfig, backend: Backend) -> int:
     """Label pending items with `backend` (the local model, built with `GENERATION`'s sampling),
     appending one JSON line each; returns how many were labelled now. Closes `backend`."""
-    from router.types import ChatRequest, Message
+    from kernel.types import ChatRequest, Message
 
     config.out_path.parent.mkdir(parents=True, exist_ok=True)
     labelled = 0
@@ -193,7 +193,7 @@ def snapshot(live: Path, out: Path, config: LabelRunConfig) -> int:
 
     Returns the number of labelled items. A torn last line of a running job is skipped.
     """
-    from router.training.build_data import write_jsonl_gz
+    from training.router.build_data import write_jsonl_gz
 
     records: dict[int, dict[str, Any]] = {}
     for line in live.read_text(encoding="utf-8").splitlines():

@@ -22,8 +22,8 @@ from sklearn.metrics import log_loss
 from sklearn.pipeline import FeatureUnion
 
 from router.classifier import HEADS, normalize
-from router.training.build_data import read_split
-from router.training.onnx_export import export, fit_featurizer
+from training.router.build_data import read_split
+from training.router.onnx_export import export, fit_featurizer
 
 Array = NDArray[np.float64]
 

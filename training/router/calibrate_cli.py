@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from router.training import calibrate
-from router.training.build_data import read_split
-from router.training.records import stable_id
+from training.router import calibrate
+from training.router.build_data import read_split
+from training.router.records import stable_id
 
 
 @dataclass(frozen=True, slots=True)

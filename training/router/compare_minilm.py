@@ -3,7 +3,7 @@
 Offline tooling, not imported by runtime code. Needs the ONNX export of MiniLM made by
 `minilm_export.py` (in a throwaway torch venv) and the `tokenizers` package:
 
-    .venv/bin/python -m router.training.compare_minilm /work/minilm-export
+    .venv/bin/python -m training.router.compare_minilm /work/minilm-export
 
 To stay frugal on a shared 2-core machine both candidates are compared on the same seeded
 subsets: 2,000 training rows (heads fitted there; TF-IDF is refitted on the same rows for a
@@ -24,11 +24,11 @@ from numpy.typing import NDArray
 from sklearn.linear_model import LogisticRegression
 
 from router.classifier import HEADS, OnnxClassifier, default_model_path, models_dir, normalize
-from router.training.build_data import read_split
-from router.training.latency import prompt_of
-from router.training.metrics import head_metrics
-from router.training.paths import DATASET_DIR
-from router.training.train import TrainConfig, train
+from training.router.build_data import read_split
+from training.router.latency import prompt_of
+from training.router.metrics import head_metrics
+from training.router.paths import DATASET_DIR
+from training.router.train import TrainConfig, train
 
 DATASET = DATASET_DIR
 MAX_TOKENS = 256

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from router.training.metrics import Array, threshold_for_share
+from training.router.metrics import Array, threshold_for_share
 
 __all__ = [
     "Operating",

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from router.reporting import GroupBy, ReportRow
-from router.types import ChatChunk, ChatRequest, ChatResponse, Tier
+from kernel.reporting import GroupBy, ReportRow
+from kernel.types import ChatChunk, ChatRequest, ChatResponse, Tier
 
 
 @runtime_checkable

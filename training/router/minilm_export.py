@@ -2,7 +2,7 @@
 
 Runs in a throwaway virtualenv with torch + transformers (never in the project's venv):
 
-    /work/minilm-venv/bin/python router/training/minilm_export.py OUT_DIR
+    /work/minilm-venv/bin/python training/router/minilm_export.py OUT_DIR
 
 Writes OUT_DIR/minilm.onnx (input_ids, attention_mask → mean-pooled, L2-normalised 384-d
 embedding) and OUT_DIR/tokenizer.json. Nothing is downloaded: the weights come from the

@@ -1,4 +1,4 @@
-"""Labelled text for training `NameTagger` (see `ner_tagger_train` for the model itself).
+"""Labelled text for training `NameTagger` (see `training.pii.tagger_train` for the model itself).
 
 Three kinds, all built from committed or `../shared` data:
 
@@ -9,7 +9,7 @@ Three kinds, all built from committed or `../shared` data:
   Faker values from twelve locales (different names, places, companies), 10% lower-cased as
   Presidio does.
 - **spaCy as teacher**: the router dataset's real prompts (GSM8K, Dolly, MMLU, Arena, MedQuAD,
-  PrivacyLens, SynthPAI, ...; `router/training/data/<version>`) labelled by `en_core_web_sm`,
+  PrivacyLens, SynthPAI, ...; `training/router/data/<version>`) labelled by `en_core_web_sm`,
   so the student learns real-text context; its test split measures agreement with the teacher.
 
 Tokens inside Presidio ADDRESS spans are marked IGNORE (street addresses are the patterns' job).

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from faker import Faker
 
-from router.training.records import Row
+from training.router.records import Row
 
 Maker = Callable[[Faker, random.Random], str]
 _SLOT = re.compile(r"\{\{\s*(\w+)\s*\}\}")
@@ -271,7 +271,7 @@ def _synthetic(text: str, kind: str, i: int, label: float, group: str | None = N
         text=text,
         source="synthetic",
         group=f"synthetic:{group or f'{kind}:{i}'}",
-        provenance=f"router/training/synth.py kind={kind} #{i}",
+        provenance=f"training/router/synth.py kind={kind} #{i}",
         license="generated (Apache-2.0, this project); presidio templates MIT",
         sensitivity=label,
         sensitivity_source=f"synthetic_{'pos' if label else 'neg'}",
