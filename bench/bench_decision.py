@@ -23,10 +23,10 @@ from typing import Any
 
 from bench.report import Report, command_line, fmt
 from bench.servers import ROOT, classifier_setting
-from policies.loader import default_policy_path, load_policy
-from router.decision import Features, decide
 from kernel.text import estimate_tokens, scoring_text
 from kernel.types import ChatRequest, Message
+from policies.loader import default_policy_path, load_policy
+from router.decision import Features, decide
 
 DOLLY = ROOT.parent / "shared" / "data" / "difficulty" / "dolly_open_qa" / "open_qa.jsonl"
 FALLBACK = (

@@ -25,8 +25,8 @@ from bench.report import Report, command_line, fmt, ratio
 from gateway.auth import Caller
 from gateway.settings import Settings
 from gateway.state.factory import SharedState, build_state
-from policies.limits import BudgetsConfig, LimitsConfig
 from kernel.types import AssistantMessage, ChatResponse, Choice, Usage
+from policies.limits import BudgetsConfig, LimitsConfig
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 CALLER = Caller(tenant="bench", app="bench-app", key_id="0123456789ab")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from router.policy import ModelTarget
 from kernel.protocols import Backend
+from router.policy import ModelTarget
 
 
 def _litellm(spec: ModelTarget) -> Backend:

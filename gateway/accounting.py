@@ -17,10 +17,10 @@ from collections import deque
 from dataclasses import dataclass
 
 from cloud_backends.pricing import TokenPrice, cloud_price
+from kernel.types import Usage
 from policies.schema import PolicyDocument
 from router.decision import Target
 from router.policy import ModelTarget
-from kernel.types import Usage
 
 _THROUGHPUT_WINDOW = 200  # local requests the measured throughput is averaged over
 

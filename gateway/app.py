@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from gateway.errors import install_error_handlers
+from gateway.api.errors import install_error_handlers
 from gateway.settings import Settings
 from kernel.protocols import Classifier, Ledger
 
@@ -20,7 +20,8 @@ def create_app(
     ledger: Ledger | None = None,
 ) -> FastAPI:
     """Build the app. Services start in the lifespan; `classifier`/`ledger` override settings."""
-    from gateway.api import admin, chat, dashboard, health, metrics, models, reports
+    from gateway.api import admin, dashboard, health, metrics, reports
+    from gateway.api.openai import chat, models
     from gateway.services import build_services
 
     @asynccontextmanager
@@ -41,7 +42,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    install_error_handlers(app)
+    install_error_handlers(app, {})
     for module in (chat, models, health, metrics, reports, dashboard, admin):
         app.include_router(module.router)
     return app

@@ -6,8 +6,8 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from policies.schema import PolicyDocument
 from kernel.errors import AuthenticationFailed
+from policies.schema import PolicyDocument
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +33,15 @@ def bearer_token(authorization: str | None) -> str:
 
 
 def authenticate(policy: PolicyDocument, authorization: str | None) -> Caller:
-    """The caller whose key digest matches, compared in constant time."""
-    digest = key_digest(bearer_token(authorization))
+    """The caller of an `Authorization: Bearer <key>` header (the OpenAI SDKs' way)."""
+    return authenticate_key(policy, bearer_token(authorization))
+
+
+def authenticate_key(policy: PolicyDocument, key: str) -> Caller:
+    """The caller whose key digest matches `key`, compared in constant time.
+
+    Each dialect reads the key the way its SDK sends it, then calls this."""
+    digest = key_digest(key)
     for app in policy.apps:
         if hmac.compare_digest(app.key_sha256, digest):
             return Caller(tenant=app.tenant, app=app.name, cache=app.cache, key_id=digest[:12])

@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cloud_backends.registry import CLOUD_BACKENDS
+from kernel.errors import ModelNotFound
+from kernel.protocols import Backend
 from local_backends.llamacpp import LlamaCppBackend
 from local_backends.registry import LOCAL_BACKENDS, LocalDefaults, gguf_path
-from kernel.errors import ModelNotFound
 from router.policy import ModelTarget
-from kernel.protocols import Backend
 
 
 @dataclass(frozen=True, slots=True)

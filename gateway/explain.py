@@ -6,16 +6,18 @@ Shared by `POST /admin/explain` and `hybridgw policy explain`, so both print the
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gateway.auth import Caller
+from gateway.pipeline import Exchange
 from gateway.services import Services
-from policies.explain import explain_report
-from policies.schema import PolicyDocument
 from kernel.errors import InvalidRequest
 from kernel.types import ChatRequest, Message
+from policies.explain import explain_report
+from policies.schema import PolicyDocument
 
 
 class ExplainRequest(BaseModel):
@@ -52,12 +54,10 @@ def caller_for(document: PolicyDocument, app: str | None) -> Caller:
 
 async def explain(services: Services, request: ExplainRequest) -> dict[str, Any]:
     """Scores, PII findings (types and spans), the decision and the policy version."""
-    caller = caller_for(services.policies.current.document, request.app)
-    result = await services.pipeline.explain(request.chat_request(), caller)
+    policy = services.policies.current
+    caller = caller_for(policy.document, request.app)
+    ex = Exchange(uuid.uuid4().hex, caller, policy, request.chat_request())
+    result = await services.pipeline.explain(ex)
     return explain_report(
-        result.features,
-        result.decision,
-        result.findings,
-        policy_version=result.policy_version,
-        cloud_refused=result.cloud_refused,
+        result.features, result.decision, result.findings, policy_version=result.policy_version
     )

@@ -1,31 +1,130 @@
-"""The pipeline's view of the PII layer: scan a request, protect its cloud hops, restore answers.
+"""The pipeline's view of the PII layer: scan a request into facts, redact cloud hops, restore.
 
-`Privacy` is built once and keeps one `PiiScanner` per set of protected entity types (so a policy
-reload that changes them gets a fresh scanner). `Protection` lives for one request and holds that
-request's vault, so placeholders and their values die with the request.
+Privacy *decisions* are not made here: `router.decide()` takes the facts computed here
+(`PiiFacts` → `Features`) and alone decides which candidates may see text. This module only
+carries out what the decision implies: every cloud hop gets the redacted copy whenever anything
+was found, and answers from the cloud get their placeholders restored.
 
-The scan is split as the policy layer designed it: the pattern-and-validator part runs on every
-request; the model part (names, addresses) runs in a worker thread, and only when the decision
-can still send the request to the cloud.
+`Privacy` is built once per process. What depends only on the policy (its scanner, its operator
+table, whether the model part must run) is computed once per loaded policy (`PolicyPrivacy`).
+`Protection` is one request's immutable redaction result: its vault dies with the request.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
+from functools import cached_property
 
+from kernel.types import ChatChunk, ChatRequest, ChatResponse
 from policies.entities import protected_types
-from policies.pii import PiiScanner, RequestFindings, Vault, redact_request
+from policies.pii import (
+    OperatorTable,
+    PiiScanner,
+    RequestFindings,
+    Vault,
+    redact_request,
+    resolve_operators,
+)
 from policies.pii.ner import MODEL_TYPES, NameEngine
 from policies.schema import PolicyDocument
-from router.decision import RouteDecision, Target
-from kernel.errors import PolicyBlocked
-from kernel.types import ChatChunk, ChatRequest, ChatResponse
+from router.decision import Target
 
 log = logging.getLogger(__name__)
+
+
+def build_scanner(
+    policy: PolicyDocument, *, engine: NameEngine, use_model: bool = True
+) -> PiiScanner:
+    """The one scanner construction for a policy (pipeline, `explain`, `pii redact`)."""
+    return PiiScanner(
+        protected_types(policy.pii.entities),
+        use_model=use_model and policy.pii.scan_model,
+        engine=engine,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PiiFacts:
+    """What the scan found, as the router needs it (types only, never values)."""
+
+    findings: RequestFindings
+    types: frozenset[str]
+    blocked: frozenset[str]
+    unscanned: frozenset[str]
+
+
+class PolicyPrivacy:
+    """Everything about PII that depends only on one policy, computed once for it."""
+
+    def __init__(self, policy: PolicyDocument, scanner: PiiScanner) -> None:
+        self.policy = policy
+        self.scanner = scanner
+        self.operators: OperatorTable = resolve_operators(policy.pii.entities)
+        self.model_types = frozenset(scanner.entities & MODEL_TYPES)
+
+    @cached_property
+    def model_part_needed(self) -> bool:
+        """The model part (names, places) runs whenever the policy protects a type only it finds
+        and some model alias is a cloud one: the text must be checked before any cloud hop."""
+        has_cloud = any(m.tier == "cloud" for m in self.policy.models.values())
+        return bool(self.model_types) and self.scanner.model_enabled and has_cloud
+
+    def scan(self, req: ChatRequest) -> PiiFacts:
+        """Scan every segment of `req` (blocking: call it off the event loop)."""
+        include_model = self.model_part_needed
+        findings = self.scanner.scan_request(req, include_model=include_model)
+        unscanned = (
+            self.model_types if include_model and not findings.model_checked else frozenset()
+        )
+        if unscanned:
+            log.warning("PII model unavailable: cloud hops withheld for this request")
+        types = findings.types
+        blocked = frozenset(t for t in types if self.operators[t] == "block")
+        return PiiFacts(findings, types, blocked, unscanned)
+
+    def protect(
+        self, req: ChatRequest, facts: PiiFacts, candidates: tuple[Target, ...]
+    ) -> Protection:
+        """Redact the copy every cloud candidate receives (nothing to do without findings)."""
+        if not facts.findings or not any(t.tier == "cloud" for t in candidates):
+            return Protection(original=req, counts=facts.findings.counts)
+        redacted, vault = redact_request(req, facts.findings, self.operators)
+        return Protection(
+            original=req, counts=facts.findings.counts, redacted=redacted, vault=vault
+        )
+
+
+class Privacy:
+    """One `PolicyPrivacy` per loaded policy version, and one scanner per set of entity types."""
+
+    def __init__(self, *, use_model: bool = True, engine: NameEngine = "tagger") -> None:
+        self._use_model = use_model
+        self._engine: NameEngine = engine
+        self._scanners: dict[tuple[frozenset[str], bool], PiiScanner] = {}
+        self._per_policy: dict[str, PolicyPrivacy] = {}
+
+    def for_policy(self, version: str, policy: PolicyDocument) -> PolicyPrivacy:
+        found = self._per_policy.get(version)
+        if found is None:
+            scanner = self._scanner(policy)
+            found = self._per_policy[version] = PolicyPrivacy(policy, scanner)
+            if len(self._per_policy) > 16:  # reloads: keep the newest few
+                self._per_policy.pop(next(iter(self._per_policy)))
+        return found
+
+    def _scanner(self, policy: PolicyDocument) -> PiiScanner:
+        key = (protected_types(policy.pii.entities), self._use_model and policy.pii.scan_model)
+        if key not in self._scanners:
+            self._scanners[key] = build_scanner(
+                policy, engine=self._engine, use_model=self._use_model
+            )
+        return self._scanners[key]
+
+    def warm_up(self, version: str, policy: PolicyDocument) -> bool:
+        """Build the policy's scanner and load its model now (called at start-up)."""
+        return self.for_policy(version, policy).scanner.load()
 
 
 class Restorer:
@@ -33,6 +132,10 @@ class Restorer:
 
     def __init__(self, vault: Vault | None) -> None:
         self._inner = vault.stream_restorer() if vault is not None else None
+
+    @property
+    def passthrough(self) -> bool:
+        return self._inner is None
 
     def feed(self, chunk: ChatChunk) -> Iterator[ChatChunk]:
         yield chunk if self._inner is None else self._inner.restore_chunk(chunk)
@@ -42,19 +145,14 @@ class Restorer:
             yield tail
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Protection:
-    """One request's redaction state: what each backend receives and how answers come back."""
+    """One request's redaction: what each hop receives and how its answer comes back."""
 
     original: ChatRequest
+    counts: Mapping[str, int]
     redacted: ChatRequest | None = None
     vault: Vault | None = None
-    counts: Mapping[str, int] = field(default_factory=dict)
-    cloud_refused: str | None = None  # why no cloud hop is allowed (a `block` operator matched)
-    refused_first_choice: bool = False  # ... and the decision's own target was a cloud model
-
-    def allows(self, target: Target) -> bool:
-        return target.tier == "local" or self.cloud_refused is None
 
     def outgoing(self, target: Target) -> ChatRequest:
         """The request as `target` may see it: the redacted copy for cloud hops."""
@@ -66,86 +164,9 @@ class Protection:
         return target is not None and target.tier == "cloud" and self.vault is not None
 
     def restore_response(self, response: ChatResponse, target: Target | None) -> ChatResponse:
-        if self.restores(target):
-            assert self.vault is not None
+        if self.vault is not None and self.restores(target):
             return self.vault.restore_response(response)
         return response
 
     def stream_restorer(self, target: Target | None) -> Restorer:
         return Restorer(self.vault if self.restores(target) else None)
-
-
-ModelScan = Literal["now", "later", "never"]
-
-
-def _rules_read_model_types(policy: PolicyDocument) -> bool:
-    """True when some rule's outcome can depend on what only the model finds."""
-    return any(
-        rule.when.pii_present is not None or bool(MODEL_TYPES.intersection(rule.when.pii_any or ()))
-        for rule in (*policy.protect, *policy.route)
-    )
-
-
-class Privacy:
-    """Scans requests for the policy's PII entity types and redacts cloud-bound copies."""
-
-    def __init__(self, *, use_model: bool = True, engine: NameEngine = "tagger") -> None:
-        self._use_model = use_model
-        self._engine: NameEngine = engine
-        self._scanners: dict[frozenset[str], PiiScanner] = {}
-
-    def scanner(self, policy: PolicyDocument) -> PiiScanner:
-        types = protected_types(policy.pii.entities)
-        if types not in self._scanners:
-            use_model = self._use_model and policy.pii.scan_model
-            self._scanners[types] = PiiScanner(types, use_model=use_model, engine=self._engine)
-        return self._scanners[types]
-
-    def warm_up(self, policy: PolicyDocument) -> bool:
-        """Build the policy's scanner and load its model now (called at start-up)."""
-        return self.scanner(policy).load()
-
-    def scan_fast(self, req: ChatRequest, policy: PolicyDocument) -> RequestFindings:
-        return self.scanner(policy).scan_request(req, include_model=False)
-
-    async def scan_full(self, req: ChatRequest, policy: PolicyDocument) -> RequestFindings:
-        scanner = self.scanner(policy)
-        return await asyncio.to_thread(scanner.scan_request, req, include_model=True)
-
-    def model_scan(self, decision: RouteDecision, policy: PolicyDocument) -> ModelScan:
-        """When to run the model part (names, places), whose cost only pays off in two cases.
-
-        `now`: the first choice is a cloud model (its copy must be redacted), or a rule of the
-        policy looks at model-found types, so the findings can change the decision itself.
-        `later`: only a fallback is a cloud model; scan just before that hop, if it happens.
-        `never`: no cloud hop is possible, or the policy or installation has no model.
-        """
-        if not (policy.pii.scan_model and self.scanner(policy).model_enabled):
-            return "never"
-        cloud = [t for t in decision.candidates() if t.tier == "cloud"]
-        if not cloud:
-            return "now" if _rules_read_model_types(policy) else "never"
-        if decision.target is cloud[0] or _rules_read_model_types(policy):
-            return "now"
-        return "later"
-
-    def protect(
-        self,
-        req: ChatRequest,
-        findings: RequestFindings,
-        decision: RouteDecision,
-        policy: PolicyDocument,
-    ) -> Protection:
-        """Redact the cloud-bound copy; a `block` operator match records why the cloud is off."""
-        protection = Protection(original=req, counts=dict(findings.counts))
-        cloud = [t for t in decision.candidates() if t.tier == "cloud"]
-        if not findings or not decision.redact or not cloud:
-            return protection
-        try:
-            protection.redacted, protection.vault = redact_request(
-                req, findings, policy.pii.entities
-            )
-        except PolicyBlocked as exc:
-            protection.cloud_refused = exc.message
-            protection.refused_first_choice = decision.target is cloud[0]
-        return protection

@@ -15,11 +15,10 @@ from gateway.privacy import Privacy
 from gateway.settings import Settings
 from gateway.state.broadcast import PolicySync
 from gateway.state.factory import SharedState, build_state, memory_state
+from kernel.protocols import Classifier, Ledger
 from local_backends.registry import LocalDefaults
 from policies.loader import LoadedPolicy, default_policy_path
-from policies.schema import PolicyDocument
 from policies.store import PolicyStore
-from kernel.protocols import Classifier, Ledger
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +88,6 @@ async def build_services(
     state = build_state(settings, on_outage=metrics.outage)
     privacy = Privacy(engine=settings.pii_name_model)
     pipeline = Pipeline(
-        policies=policies,
         classifier=classifier,
         privacy=privacy,
         backends=backends,
@@ -112,9 +110,7 @@ async def build_services(
         services.background.append(asyncio.create_task(policies.watch()))
     if settings.load_local_on_start:
         services.background.append(asyncio.create_task(_load_local(backends)))
-        services.background.append(
-            asyncio.create_task(_warm_up_pii(privacy, policies.current.document))
-        )
+        services.background.append(asyncio.create_task(_warm_up_pii(privacy, policies.current)))
     return services
 
 
@@ -125,12 +121,12 @@ async def _load_local(backends: BackendPool) -> None:
         log.exception("loading the local model failed; /readyz will report it")
 
 
-async def _warm_up_pii(privacy: Privacy, policy: PolicyDocument) -> None:
+async def _warm_up_pii(privacy: Privacy, policy: LoadedPolicy) -> None:
     """Load the PII model (names, addresses) before the first request that needs it."""
     try:
-        loaded = await asyncio.to_thread(privacy.warm_up, policy)
+        loaded = await asyncio.to_thread(privacy.warm_up, policy.version, policy.document)
     except Exception:
-        log.exception("loading the PII model failed; names and addresses go undetected")
+        log.exception("loading the PII model failed; cloud hops are withheld until it loads")
         return
-    if not loaded and privacy.scanner(policy).model_enabled:
-        log.warning("PII model unavailable; names and addresses go undetected")
+    if not loaded and privacy.for_policy(policy.version, policy.document).model_part_needed:
+        log.warning("PII model unavailable; cloud hops are withheld while it is missing")

@@ -21,7 +21,12 @@ def scoring_text(req: ChatRequest, max_chars: int = SCORED_CHARS) -> str:
 
 def estimate_tokens(text: str) -> int:
     """About four characters per token for English BPE tokenizers; never less than one."""
-    return max(1, (len(text) + 3) // 4)
+    return tokens_for_chars(len(text))
+
+
+def tokens_for_chars(chars: int) -> int:
+    """`estimate_tokens` of a text of `chars` characters (for streams counted as they pass)."""
+    return max(1, (chars + 3) // 4)
 
 
 def estimate_prompt_tokens(req: ChatRequest) -> int:

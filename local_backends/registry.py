@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
+from kernel.protocols import Backend
 from local_backends.llamacpp import LlamaCppBackend, LlamaCppConfig
 from local_backends.openai_compat import OpenAICompatBackend
 from router.policy import ModelTarget
-from kernel.protocols import Backend
 
 DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 

@@ -18,7 +18,6 @@ def explain_report(
     findings: RequestFindings,
     *,
     policy_version: str,
-    cloud_refused: str | None = None,
 ) -> dict[str, Any]:
     """The explanation of one routing decision (see the module docstring)."""
     return {
@@ -34,6 +33,8 @@ def explain_report(
         },
         "pii": {
             "types": sorted(features.pii_types | findings.types),
+            "blocked": sorted(features.pii_blocked),
+            "unscanned": sorted(features.pii_unscanned),
             "counts": dict(findings.counts),
             "findings": [
                 {
@@ -57,7 +58,8 @@ def explain_report(
             "fallbacks": [_target(t) for t in decision.fallbacks],
             "redact": decision.redact,
             "message": decision.message,
-            "cloud_refused": cloud_refused,
+            "withheld": [_target(t) for t in decision.withheld],
+            "cloud_refused": decision.withheld_reason,
         },
     }
 

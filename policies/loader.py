@@ -21,9 +21,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from kernel.errors import PolicyError
 from policies import yaml_positions
 from policies.schema import PolicyDocument
-from kernel.errors import PolicyError
 from router.policy import PolicyValueError
 
 _RULE_STAGES = ("protect", "route")

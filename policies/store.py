@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from policies.loader import LoadedPolicy, load_policy, parse_policy
 from kernel.errors import PolicyError
+from policies.loader import LoadedPolicy, load_policy, parse_policy
 
 log = logging.getLogger(__name__)
 

@@ -7,18 +7,25 @@ Order, fixed by design (a golden test pins it):
 3. ``route`` rules (difficulty, size, app …), first match wins;
 4. the policy's ``default``.
 
-A soft budget then turns a cloud choice from steps 2–4 into the local model. Whenever configured PII
-was found, any cloud hop of the decision (target or fallback) is redacted.
+A soft budget then turns a cloud choice from steps 2–4 into the local model.
+
+`decide()` is the only authority on where text may go. The PII facts it needs are `Features`,
+computed before it runs (the scan, model part included, is finished first): PII types found, types
+the policy blocks from the cloud, and types that could not be checked. When either of the last two
+is non-empty, every cloud candidate is withheld — the target and the fallbacks alike. A decision
+left with no candidate is a block, and so is one whose first choice was a cloud model when a
+`block`-operator type was found (the operator refuses the request rather than reroute it).
+Whenever PII was found, every cloud hop is redacted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from kernel.errors import ModelNotFound
-from router.policy import CLOUD_ACTIONS, Action, Condition, RoutingPolicy, Rule
 from kernel.types import Tier
+from router.policy import CLOUD_ACTIONS, Action, Condition, RoutingPolicy, Rule
 
 AUTO_MODEL = "auto"
 
@@ -36,6 +43,8 @@ class Features:
     requested_model: str = AUTO_MODEL
     needs_cloud_features: bool = False
     over_soft_budget: bool = False
+    pii_blocked: frozenset[str] = frozenset()  # found, and the policy's operator is `block`
+    pii_unscanned: frozenset[str] = frozenset()  # protected, but no detector could check them
 
     def scores(self) -> dict[str, float]:
         return {"difficulty": self.difficulty, "sensitivity": self.sensitivity}
@@ -63,6 +72,8 @@ class RouteDecision:
     redact: bool = False
     scores: Mapping[str, float] = field(default_factory=dict)
     message: str | None = None
+    withheld: tuple[Target, ...] = ()  # cloud candidates the PII facts took out
+    withheld_reason: str | None = None
 
     @property
     def blocked(self) -> bool:
@@ -77,6 +88,10 @@ def decide(features: Features, policy: RoutingPolicy) -> RouteDecision:
     """Apply `policy` to `features`. Raises `ModelNotFound` for an unknown pinned alias."""
     if features.requested_model != AUTO_MODEL and features.requested_model not in policy.models:
         raise ModelNotFound(f"The model '{features.requested_model}' does not exist", param="model")
+    return _withhold_cloud(_route(features, policy), features)
+
+
+def _route(features: Features, policy: RoutingPolicy) -> RouteDecision:
     for rule in policy.protect:
         if matches(rule.when, features):
             return _from_rule(policy, features, rule)
@@ -95,6 +110,49 @@ def decide(features: Features, policy: RoutingPolicy) -> RouteDecision:
                 None,
             )
     return decision
+
+
+def _withhold_cloud(decision: RouteDecision, features: Features) -> RouteDecision:
+    """Take every cloud candidate out when the PII facts forbid the cloud; block if none is left."""
+    reason = withhold_reason(features)
+    cloud = tuple(t for t in decision.candidates() if t.tier == "cloud")
+    if reason is None or not cloud:
+        return decision
+    local = [t for t in decision.candidates() if t.tier == "local"]
+    refused = (
+        features.pii_blocked and decision.target is not None and decision.target.tier == "cloud"
+    )
+    if refused or not local:  # a `block` type refuses a request meant for the cloud outright
+        message = f"This request cannot be sent to the cloud: {reason}."
+        return replace(
+            decision,
+            action="block",
+            target=None,
+            fallbacks=(),
+            message=message,
+            withheld=cloud,
+            withheld_reason=reason,
+        )
+    return replace(
+        decision,
+        target=local[0],
+        fallbacks=tuple(local[1:]),
+        withheld=cloud,
+        withheld_reason=reason,
+    )
+
+
+def withhold_reason(features: Features) -> str | None:
+    """Why no cloud hop is allowed for `features`, or None when the cloud may see redacted text."""
+    reasons = []
+    if features.pii_blocked:
+        reasons.append(f"it contains {', '.join(sorted(features.pii_blocked))}")
+    if features.pii_unscanned:
+        reasons.append(
+            f"{', '.join(sorted(features.pii_unscanned))} could not be checked "
+            "(the PII model is not loaded)"
+        )
+    return "; ".join(reasons) or None
 
 
 def _cost_decision(features: Features, policy: RoutingPolicy) -> RouteDecision:

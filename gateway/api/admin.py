@@ -13,20 +13,19 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from gateway.api.body import parse_model, read_body
+from gateway.api.deps import ServicesDep
+from gateway.api.openai.errors import error_body
 from gateway.api.roles import require_role
-from gateway.errors import error_body
 from gateway.explain import ExplainRequest, explain
-from gateway.services import Services
 from kernel.errors import PolicyError
 
 router = APIRouter(prefix="/admin")
 
 
 @router.get("/policy")
-async def policy_status(request: Request) -> dict[str, Any]:
+async def policy_status(request: Request, services: ServicesDep) -> dict[str, Any]:
     """The active policy's version and source, and the outcome of the last reload."""
-    require_role(request, "admin")
-    services: Services = request.app.state.services
+    require_role(request, services, "admin")
     status = services.policies.status()
     return {
         "version": status.version,
@@ -39,10 +38,9 @@ async def policy_status(request: Request) -> dict[str, Any]:
 
 
 @router.post("/policy/reload", response_model=None)
-async def reload_policy(request: Request) -> dict[str, Any] | Response:
+async def reload_policy(request: Request, services: ServicesDep) -> dict[str, Any] | Response:
     """Reload the policy file now. A bad file is refused (422) and the old policy stays."""
-    require_role(request, "admin")
-    services: Services = request.app.state.services
+    require_role(request, services, "admin")
     previous = services.policies.current.version
     try:
         loaded = services.policies.reload()
@@ -57,10 +55,9 @@ async def reload_policy(request: Request) -> dict[str, Any] | Response:
 
 
 @router.post("/explain")
-async def explain_prompt(request: Request) -> dict[str, Any]:
+async def explain_prompt(request: Request, services: ServicesDep) -> dict[str, Any]:
     """What the gateway would do with a prompt: scores, PII spans, rule, target, fallbacks."""
-    require_role(request, "admin")
-    services: Services = request.app.state.services
+    require_role(request, services, "admin")
     raw = await read_body(request, services.settings.max_body_bytes)
     body = parse_model(ExplainRequest, raw)
     return await explain(services, body)

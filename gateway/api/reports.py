@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from gateway.api.deps import ServicesDep
 from gateway.api.roles import require_role
 from gateway.reports.build import build_report, window
-from gateway.services import Services
 from kernel.errors import InvalidRequest
 from kernel.reporting import GroupBy
 
@@ -19,6 +19,7 @@ router = APIRouter()
 @router.get("/admin/reports")
 async def reports(
     request: Request,
+    services: ServicesDep,
     since: Annotated[str | None, Query(description="YYYY-MM-DD or ISO datetime.")] = None,
     until: Annotated[
         str | None, Query(description="YYYY-MM-DD (inclusive) or ISO datetime.")
@@ -28,8 +29,7 @@ async def reports(
     format: Literal["json", "csv"] = "json",
 ) -> Response:
     """Requests, tokens, cost, counterfactual cost, savings, local share and latency per group."""
-    require_role(request, "finance")
-    services: Services = request.app.state.services
+    require_role(request, services, "finance")
     try:
         start, end = window(since, until)
     except ValueError as exc:

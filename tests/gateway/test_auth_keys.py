@@ -11,8 +11,8 @@ from support import AUTH, TEST_KEY, chat_body
 
 from gateway.api.roles import require_role
 from gateway.auth import authenticate, bearer_token, check_secret, key_digest
-from policies.schema import AppKey, PolicyDocument
 from kernel.errors import AuthenticationFailed, PermissionDenied
+from policies.schema import AppKey, PolicyDocument
 
 
 def document(*apps: AppKey) -> PolicyDocument:
@@ -111,15 +111,16 @@ def fake_request(header: str | None, admin: str | None, finance: str | None) -> 
 def test_admin_key_grants_everything_and_finance_key_only_finance(header, role, outcome):
     request = fake_request(header, "adm", "fin")
     if outcome is None:
-        require_role(request, role)  # type: ignore[arg-type]
+        require_role(request, request.app.state.services, role)  # type: ignore[arg-type]
     else:
         with pytest.raises(outcome):
-            require_role(request, role)  # type: ignore[arg-type]
+            require_role(request, request.app.state.services, role)  # type: ignore[arg-type]
 
 
 def test_an_unconfigured_role_says_how_to_enable_it():
     with pytest.raises(PermissionDenied, match="HYBRIDGW_ADMIN_KEY"):
-        require_role(fake_request("Bearer x", None, None), "admin")  # type: ignore[arg-type]
+        request = fake_request("Bearer x", None, None)
+        require_role(request, request.app.state.services, "admin")  # type: ignore[arg-type]
 
 
 async def test_keys_never_reach_the_log(gateway, caplog):

@@ -126,14 +126,15 @@ async def test_hundred_concurrent_requests_get_only_their_own_values(
     assert b"@corp" not in cloud_mock.raw_bytes()
 
 
-async def test_name_model_runs_only_when_a_cloud_hop_happens(
+async def test_names_are_found_before_the_decision_even_when_local_answers(
     gateway, write_policy, cloud_mock, local_mock
 ):
-    # local first, cloud fallback: a locally answered request does not pay for the name model
+    # local first, cloud fallback: the plan is complete before dispatch, so the fallback's
+    # redacted copy exists whether or not it is needed (nothing is scanned later)
     async with gateway(difficulty=0.1, policy=_policy(write_policy, cloud_mock, local_mock)) as gw:
         r = await gw.client.post("/v1/chat/completions", json=chat_body(PROMPT), headers=AUTH)
     assert r.headers["x-route-tier"] == "local"
-    assert "PERSON" not in gw.ledger.entries[0].pii_counts
+    assert gw.ledger.entries[0].pii_counts.get("PERSON", 0) >= 1
 
 
 async def test_deferred_name_scan_still_redacts_a_cloud_fallback(

@@ -7,14 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from router.classifier import OnnxClassifier, models_dir
+from router.classifier import OnnxClassifier
 from training.router.build_data import clean, read_split
 from training.router.label_gsm8k import gold_answer, predicted_answer
 from training.router.paths import DATASET_VERSION
 from training.router.records import Row, split_of
 from training.router.train import TrainConfig, Trained, save, train
 
-DATASET = models_dir().parent / "training" / "data" / DATASET_VERSION
+DATASET = Path(__file__).resolve().parents[2] / "training" / "router" / "data" / DATASET_VERSION
 TINY = TrainConfig(
     dataset_dir=DATASET, word_features=1500, char_features=1500, c_grid=(1.0,), max_rows=500
 )

@@ -9,9 +9,9 @@ import pytest
 from gateway.auth import Caller
 from gateway.state.factory import SharedState
 from gateway.state.protocols import cache_key
-from policies.limits import BudgetsConfig, LimitsConfig
 from kernel.errors import BudgetExceeded, RateLimited
 from kernel.types import AssistantMessage, ChatRequest, ChatResponse, Choice, Usage
+from policies.limits import BudgetsConfig, LimitsConfig
 
 CALLER = Caller(tenant="t1", app="app1", key_id="0123456789ab")
 

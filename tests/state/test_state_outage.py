@@ -9,8 +9,8 @@ import pytest
 from gateway.auth import Caller
 from gateway.settings import Settings
 from gateway.state.factory import build_state
-from policies.limits import BudgetsConfig, LimitsConfig
 from kernel.errors import BackendUnavailable
+from policies.limits import BudgetsConfig, LimitsConfig
 
 CALLER = Caller(tenant="t1", app="app1")
 LIMITS = LimitsConfig.model_validate(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 
-from gateway.errors import error_body
+from gateway.api.openai.errors import error_body
 from kernel.errors import GatewayError
 from kernel.types import ChatChunk
 

@@ -1,4 +1,4 @@
-"""Turning a finished (or failed) request into its ledger entry, metrics, log line and spend.
+"""Outcome: how a request ended, and the single place its ledger entry is written.
 
 The entry carries ids, route, token counts, prices and timings — never prompt or answer text.
 """
@@ -6,13 +6,13 @@ The entry carries ids, route, token counts, prices and timings — never prompt 
 from __future__ import annotations
 
 import logging
-import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from gateway.accounting import Accountant
-from gateway.auth import Caller
 from gateway.metrics import Metrics
-from gateway.plan import Plan, Route
+from gateway.pipeline.exchange import Exchange, Route
+from gateway.pipeline.planning import Plan
 from gateway.state.factory import SharedState
 from gateway.tracing import traced
 from kernel.errors import GatewayError
@@ -20,6 +20,21 @@ from kernel.protocols import Ledger, LedgerEntry
 from kernel.types import Usage
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The end of one request: what served it, what it used, and its status."""
+
+    route: Route
+    usage: Usage
+    ttft_ms: float | None = None
+    status: int = 200
+    error_code: str | None = None
+
+    @classmethod
+    def failed(cls, route: Route, exc: GatewayError) -> Outcome:
+        return cls(route, Usage(), status=exc.status, error_code=exc.code)
 
 
 class Recorder:
@@ -34,18 +49,8 @@ class Recorder:
         self._state = state
 
     @traced("hybridgw.record")
-    async def record(
-        self,
-        plan: Plan,
-        route: Route,
-        caller: Caller,
-        usage: Usage,
-        *,
-        ttft_ms: float | None,
-        status: int = 200,
-        error_code: str | None = None,
-    ) -> None:
-        entry = self._entry(plan, route, caller, usage, ttft_ms, status, error_code)
+    async def record(self, ex: Exchange, plan: Plan, outcome: Outcome) -> None:
+        entry = self.entry(ex, plan, outcome)
         log.info(
             "request %s status=%d tier=%s model=%s rule=%s fallback=%s tokens=%d+%d "
             "latency_ms=%.1f ttft_ms=%s pii=%d",
@@ -58,58 +63,43 @@ class Recorder:
             entry.prompt_tokens,
             entry.completion_tokens,
             entry.latency_ms,
-            f"{ttft_ms:.1f}" if ttft_ms is not None else "-",
+            f"{entry.ttft_ms:.1f}" if entry.ttft_ms is not None else "-",
             sum(entry.pii_counts.values()),
         )  # ids, route, counts and timings only: never text
         try:
             await self._ledger.record(entry)
         except Exception:  # the answer was given; a ledger outage must not turn it into an error
-            log.exception("ledger write failed for request %s", route.request_id)
+            log.exception("ledger write failed for request %s", entry.request_id)
         self._metrics.observe(entry)
-        await self._settle(plan, caller, entry)
+        await self._settle(ex, entry)
 
-    async def record_failure(
-        self, plan: Plan, route: Route, caller: Caller, exc: GatewayError
-    ) -> None:
-        await self.record(
-            plan, route, caller, Usage(), ttft_ms=None, status=exc.status, error_code=exc.code
-        )
-
-    def _entry(
-        self,
-        plan: Plan,
-        route: Route,
-        caller: Caller,
-        usage: Usage,
-        ttft_ms: float | None,
-        status: int,
-        error_code: str | None,
-    ) -> LedgerEntry:
+    def entry(self, ex: Exchange, plan: Plan, outcome: Outcome) -> LedgerEntry:
+        route, usage = outcome.route, outcome.usage
         target = route.target
-        document = plan.policy.document
-        latency_ms = (time.perf_counter() - plan.started) * 1000
+        document = ex.policy.document
+        latency_ms = ex.elapsed_ms()
         prices = self._accountant.price(document, target, usage, latency_ms=latency_ms)
         return LedgerEntry(
-            request_id=route.request_id,
+            request_id=ex.request_id,
             timestamp=datetime.now(UTC),
-            tenant=caller.tenant,
-            app=caller.app,
-            policy_version=plan.policy.version,
+            tenant=ex.caller.tenant,
+            app=ex.caller.app,
+            policy_version=ex.policy.version,
             rule=plan.decision.rule,
             tier=target.tier if target else None,
             backend=target.backend if target else None,
             model=target.alias if target else None,
-            status=status,
+            status=outcome.status,
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
             cost_usd=prices.cost,
             counterfactual_cost_usd=prices.counterfactual,
             latency_ms=latency_ms,
-            ttft_ms=ttft_ms,
+            ttft_ms=outcome.ttft_ms,
             fallback_used=route.fallback_used,
             cache_hit=route.cache_hit,
             pii_counts=plan.protection.counts,
-            error_code=error_code,
+            error_code=outcome.error_code,
             pii_redacted=target is not None
             and target.tier == "cloud"
             and plan.protection.redacted is not None,
@@ -117,10 +107,10 @@ class Recorder:
             price_source=prices.source,
         )
 
-    async def _settle(self, plan: Plan, caller: Caller, entry: LedgerEntry) -> None:
+    async def _settle(self, ex: Exchange, entry: LedgerEntry) -> None:
         """Charge the spend to the budgets and the completion tokens to the token limits."""
-        document = plan.policy.document
+        document = ex.policy.document
         if entry.cost_usd > 0:
-            await self._state.budgets.settle(caller, document.budgets, entry.cost_usd)
+            await self._state.budgets.settle(ex.caller, document.budgets, entry.cost_usd)
         if entry.completion_tokens > 0 and not entry.cache_hit:  # a cache hit generated nothing
-            await self._state.limiter.consume(caller, document.limits, entry.completion_tokens)
+            await self._state.limiter.consume(ex.caller, document.limits, entry.completion_tokens)

@@ -6,8 +6,8 @@ import time
 
 from fastapi import APIRouter, Request
 
+from gateway.api.deps import ServicesDep
 from gateway.auth import authenticate
-from gateway.services import Services
 from router.decision import AUTO_MODEL
 
 router = APIRouter()
@@ -16,8 +16,7 @@ _CREATED = int(time.time())
 
 
 @router.get("/v1/models")
-async def list_models(request: Request) -> dict[str, object]:
-    services: Services = request.app.state.services
+async def list_models(request: Request, services: ServicesDep) -> dict[str, object]:
     policy = services.policies.current.document
     authenticate(policy, request.headers.get("authorization"))
     data = [

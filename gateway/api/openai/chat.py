@@ -1,0 +1,36 @@
+"""POST /v1/chat/completions — the OpenAI Chat Completions dialect."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response, StreamingResponse
+
+from gateway.api.body import parse_model, read_body
+from gateway.api.deps import ServicesDep
+from gateway.api.edge import new_request_id, open_exchange, route_headers
+from gateway.api.openai.sse import sse_events
+from gateway.auth import authenticate
+from kernel.types import ChatRequest
+
+router = APIRouter()
+
+
+@router.post("/v1/chat/completions")
+async def chat_completions(request: Request, services: ServicesDep) -> Response:
+    request_id = new_request_id(request)
+    policy = services.policies.current  # pinned: every stage of this request sees this version
+    caller = authenticate(policy.document, request.headers.get("authorization"))
+    raw = await read_body(request, services.settings.max_body_bytes)
+    req = parse_model(ChatRequest, raw)
+    ex = open_exchange(services, request_id, caller, policy, req)
+    if req.stream:
+        streamed = await services.pipeline.stream(ex)
+        return StreamingResponse(
+            sse_events(streamed.chunks),
+            media_type="text/event-stream",
+            headers={**route_headers(streamed.route), "cache-control": "no-cache"},
+        )
+    response, route = await services.pipeline.complete(ex)
+    return Response(
+        response.model_dump_json(), media_type="application/json", headers=route_headers(route)
+    )

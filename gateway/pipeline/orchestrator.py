@@ -1,0 +1,100 @@
+"""`Pipeline`: sequences the stages for one exchange (see the package docstring).
+
+Every request that passed admission ends in exactly one `Recorder.record` call, made by
+`_finish`: after the answer (complete), when the stream ends (relay), or on failure.
+"""
+
+from __future__ import annotations
+
+from gateway.accounting import Accountant
+from gateway.backends import BackendPool
+from gateway.metrics import Metrics
+from gateway.pipeline.admission import Admission, Admitter
+from gateway.pipeline.cache import AnswerCache
+from gateway.pipeline.dispatch import Dispatcher
+from gateway.pipeline.exchange import Exchange, Explanation, Route, Streamed
+from gateway.pipeline.outcome import Outcome, Recorder
+from gateway.pipeline.planning import Plan, Planner
+from gateway.pipeline.relay import relay, response_usage
+from gateway.privacy import Privacy
+from gateway.state.factory import SharedState, memory_state
+from kernel.errors import GatewayError, PolicyBlocked
+from kernel.protocols import Classifier, Ledger
+from kernel.types import ChatResponse
+
+
+class Pipeline:
+    def __init__(
+        self,
+        *,
+        classifier: Classifier,
+        privacy: Privacy,
+        backends: BackendPool,
+        ledger: Ledger,
+        accountant: Accountant,
+        state: SharedState | None = None,
+        metrics: Metrics | None = None,
+        request_timeout_s: float = 120.0,
+    ) -> None:
+        state = state or memory_state()
+        metrics = metrics or Metrics()
+        self._admitter = Admitter(state, metrics)
+        self._planner = Planner(classifier, privacy)
+        self._cache = AnswerCache(state)
+        self._dispatcher = Dispatcher(backends, request_timeout_s)
+        self._recorder = Recorder(ledger, accountant, metrics, state)
+
+    async def explain(self, ex: Exchange) -> Explanation:
+        """What would happen to the exchange (scan, scores, decision), without any backend."""
+        plan = await self._planner.plan(ex, Admission())
+        return Explanation(ex.policy.version, plan.features, plan.decision, plan.pii.findings)
+
+    async def complete(self, ex: Exchange) -> tuple[ChatResponse, Route]:
+        plan = await self._planner.plan(ex, await self._admitter.admit(ex))
+        route = Route(ex.request_id, plan.decision, ex.policy.version)
+        cached = await self._cache.get(ex, plan)
+        if cached is not None:
+            route = Route(ex.request_id, plan.decision, ex.policy.version, cache_hit=True)
+            await self._finish(ex, plan, Outcome(route, cached.usage, ex.elapsed_ms()))
+            return cached, route
+        try:
+            _refuse_if_blocked(plan)
+            served = await self._dispatcher.complete(ex, plan)
+        except GatewayError as exc:
+            await self._finish(ex, plan, Outcome.failed(route, exc))
+            raise
+        route = Route(
+            ex.request_id, plan.decision, ex.policy.version, served.target, served.fallback_used
+        )
+        response = plan.protection.restore_response(served.result, served.target)
+        response = response.model_copy(update={"usage": response_usage(ex.request, response)})
+        await self._cache.put(ex, plan, response)
+        await self._finish(ex, plan, Outcome(route, response.usage, ex.elapsed_ms()))
+        return response, route
+
+    async def stream(self, ex: Exchange) -> Streamed:
+        """Start the stream (falling back until some backend yields a first chunk)."""
+        plan = await self._planner.plan(ex, await self._admitter.admit(ex))
+        route = Route(ex.request_id, plan.decision, ex.policy.version)
+        try:
+            _refuse_if_blocked(plan)
+            served = await self._dispatcher.open_stream(ex, plan)
+        except GatewayError as exc:
+            await self._finish(ex, plan, Outcome.failed(route, exc))
+            raise
+        route = Route(
+            ex.request_id, plan.decision, ex.policy.version, served.target, served.fallback_used
+        )
+
+        async def finish(outcome: Outcome) -> None:
+            await self._finish(ex, plan, outcome)
+
+        return Streamed(route, relay(ex, route, served, plan.protection, finish))
+
+    async def _finish(self, ex: Exchange, plan: Plan, outcome: Outcome) -> None:
+        await self._recorder.record(ex, plan, outcome)
+
+
+def _refuse_if_blocked(plan: Plan) -> None:
+    if plan.decision.blocked:
+        raise PolicyBlocked(plan.decision.message or "This request is blocked by policy.")

@@ -1,0 +1,69 @@
+"""Planning: scan, classify and decide — everything known before a backend is called.
+
+The whole stage is one blocking function run in one worker thread (one hop off the event loop
+per request, however large the prompt). It returns an immutable `Plan` with nothing pending:
+the PII scan, model part included, is finished before `decide()` runs, so the decision and the
+redacted copy for every cloud hop (first choice or fallback) are computed once, together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from gateway.pipeline.admission import Admission
+from gateway.pipeline.exchange import Exchange
+from gateway.privacy import PiiFacts, Privacy, Protection
+from gateway.tracing import traced
+from kernel.protocols import Classifier
+from kernel.text import estimate_prompt_tokens, scoring_text
+from kernel.types import ChatRequest
+from router.decision import Features, RouteDecision, decide
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Everything decided about one request before a backend is called."""
+
+    features: Features
+    decision: RouteDecision
+    pii: PiiFacts
+    protection: Protection
+
+
+def needs_cloud_features(req: ChatRequest) -> bool:
+    """Tools or non-text content: only a cloud model can serve them (the policy decides)."""
+    return bool(req.tools) or any(m.has_non_text_parts() for m in req.messages)
+
+
+class Planner:
+    def __init__(self, classifier: Classifier, privacy: Privacy) -> None:
+        self._classifier = classifier
+        self._privacy = privacy
+
+    @traced("hybridgw.plan")
+    async def plan(self, ex: Exchange, admission: Admission) -> Plan:
+        return await asyncio.to_thread(self.plan_now, ex, admission)
+
+    def plan_now(self, ex: Exchange, admission: Admission) -> Plan:
+        """The stage itself, blocking (see the module docstring)."""
+        loaded, req, caller = ex.policy, ex.request, ex.caller
+        privacy = self._privacy.for_policy(loaded.version, loaded.document)
+        facts = privacy.scan(req)
+        scores = self._classifier.score(scoring_text(req))
+        features = Features(
+            difficulty=float(scores.get("difficulty", 0.0)),
+            sensitivity=float(scores.get("sensitivity", 0.0)),
+            pii_types=facts.types,
+            pii_blocked=facts.blocked,
+            pii_unscanned=facts.unscanned,
+            prompt_tokens=estimate_prompt_tokens(req),
+            tenant=caller.tenant,
+            app=caller.app,
+            requested_model=req.model,
+            needs_cloud_features=needs_cloud_features(req),
+            over_soft_budget=admission.over_soft_budget,
+        )
+        decision = decide(features, loaded.document)
+        protection = privacy.protect(req, facts, decision.candidates())
+        return Plan(features, decision, facts, protection)
