@@ -19,6 +19,7 @@ test: install-dev system-deps lint typecheck pytest
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck:
 	$(BIN)/mypy kernel router policies gateway local_backends cloud_backends training
