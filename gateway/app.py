@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from gateway.api.errors import install_error_handlers
 from gateway.settings import Settings
-from kernel.protocols import Classifier, Ledger
+from kernel.protocols import Backend, Classifier, Ledger
 
 
 def create_app(
@@ -18,8 +18,10 @@ def create_app(
     *,
     classifier: Classifier | None = None,
     ledger: Ledger | None = None,
+    backends: Mapping[str, Backend] | None = None,
 ) -> FastAPI:
-    """Build the app. Services start in the lifespan; `classifier`/`ledger` override settings."""
+    """Build the app. Services start in the lifespan; `classifier`, `ledger` and `backends`
+    (alias → a ready `Backend`, e.g. `kernel.fakes.ScriptedBackend`) override settings."""
     from gateway.api import admin, dashboard, health, metrics, reports
     from gateway.api.openai import chat, models
     from gateway.services import build_services
@@ -28,7 +30,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         active = settings or Settings()
         _configure_logging(active.log_level)
-        services = await build_services(active, classifier=classifier, ledger=ledger)
+        services = await build_services(
+            active, classifier=classifier, ledger=ledger, backends=backends
+        )
         app.state.services = services
         try:
             yield

@@ -29,8 +29,11 @@ class _Key:
 class BackendPool:
     """Alias → `Backend`, rebuilt incrementally on policy reload."""
 
-    def __init__(self, local_defaults: LocalDefaults) -> None:
+    def __init__(
+        self, local_defaults: LocalDefaults, overrides: Mapping[str, Backend] | None = None
+    ) -> None:
         self._defaults = local_defaults
+        self._overrides = dict(overrides or {})  # alias → a ready backend (tests, embedding)
         self._instances: dict[_Key, Backend] = {}
         self._by_alias: dict[str, Backend] = {}
 
@@ -38,6 +41,9 @@ class BackendPool:
         """Point every alias at a backend, creating only the ones not built before."""
         by_alias: dict[str, Backend] = {}
         for alias, spec in models.items():
+            if alias in self._overrides:
+                by_alias[alias] = self._overrides[alias]
+                continue
             key = self._key(spec)
             if key not in self._instances:
                 self._instances[key] = self._build(spec)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from gateway.accounting import Accountant
@@ -15,7 +16,7 @@ from gateway.privacy import Privacy
 from gateway.settings import Settings
 from gateway.state.broadcast import PolicySync
 from gateway.state.factory import SharedState, build_state, memory_state
-from kernel.protocols import Classifier, Ledger
+from kernel.protocols import Backend, Classifier, Ledger
 from local_backends.registry import LocalDefaults
 from policies.loader import LoadedPolicy, default_policy_path
 from policies.store import PolicyStore
@@ -46,11 +47,7 @@ class Services:
         await self.state.aclose()
 
 
-def build_classifier(settings: Settings) -> Classifier:
-    if settings.classifier == "fake":
-        from router.fakes import FakeClassifier
-
-        return FakeClassifier(settings.fake_difficulty, settings.fake_sensitivity)
+def _onnx_classifier(settings: Settings) -> Classifier:
     from router.classifier import OnnxClassifier
 
     return OnnxClassifier(
@@ -58,27 +55,46 @@ def build_classifier(settings: Settings) -> Classifier:
     )
 
 
+def _fake_classifier(settings: Settings) -> Classifier:
+    from router.fakes import FakeClassifier
+
+    return FakeClassifier(settings.fake_difficulty, settings.fake_sensitivity)
+
+
+CLASSIFIERS: dict[str, Callable[[Settings], Classifier]] = {
+    "onnx": _onnx_classifier,
+    "fake": _fake_classifier,
+}
+
+
+def build_classifier(settings: Settings) -> Classifier:
+    """The classifier `HYBRIDGW_CLASSIFIER` names, from the registry above."""
+    return CLASSIFIERS[settings.classifier](settings)
+
+
 async def build_services(
     settings: Settings,
     *,
     classifier: Classifier | None = None,
     ledger: Ledger | None = None,
+    backends: Mapping[str, Backend] | None = None,
 ) -> Services:
     """Everything a request needs. A bad policy file raises here, so the process will not start."""
     policies = PolicyStore(settings.policy_file or default_policy_path())
-    backends = BackendPool(
+    pool = BackendPool(
         LocalDefaults(
             model_path=settings.local_model_path,
             threads=settings.local_threads,
             n_ctx=settings.local_context,
             max_queue=settings.local_max_queue,
             max_tokens=settings.local_max_tokens,
-        )
+        ),
+        overrides=backends,
     )
-    backends.configure(policies.current.document.models)
+    pool.configure(policies.current.document.models)
 
     def reconfigure(loaded: LoadedPolicy) -> None:
-        backends.configure(loaded.document.models)
+        pool.configure(loaded.document.models)
 
     policies.subscribe(reconfigure)
     ledger = ledger or await build_ledger(settings)
@@ -90,7 +106,7 @@ async def build_services(
     pipeline = Pipeline(
         classifier=classifier,
         privacy=privacy,
-        backends=backends,
+        backends=pool,
         ledger=ledger,
         accountant=Accountant(
             settings.local_cost_per_million_tokens,
@@ -101,15 +117,13 @@ async def build_services(
         metrics=metrics,
         request_timeout_s=settings.request_timeout_s,
     )
-    services = Services(
-        settings, policies, backends, ledger, pipeline, state=state, metrics=metrics
-    )
+    services = Services(settings, policies, pool, ledger, pipeline, state=state, metrics=metrics)
     services.policy_sync = PolicySync(policies, state.broadcaster)
     services.background.append(services.policy_sync.start())
     if settings.policy_watch:
         services.background.append(asyncio.create_task(policies.watch()))
     if settings.load_local_on_start:
-        services.background.append(asyncio.create_task(_load_local(backends)))
+        services.background.append(asyncio.create_task(_load_local(pool)))
         services.background.append(asyncio.create_task(_warm_up_pii(privacy, policies.current)))
     return services
 

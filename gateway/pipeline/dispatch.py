@@ -83,7 +83,9 @@ class Dispatcher:
                 last = exc
                 continue
             return Served(target, index > 0, result)
-        raise last or BackendUnavailable(_nothing_left(plan))
+        if last is None or plan.decision.withheld_reason:
+            raise BackendUnavailable(_nothing_left(plan)) from last
+        raise last
 
     @asynccontextmanager
     async def _deadline(self, ex: Exchange) -> AsyncIterator[None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
 from support import AUTH, chat_body, policy_yaml
 
 PII_SECTION = """\
@@ -150,3 +151,26 @@ async def test_deferred_name_scan_still_redacts_a_cloud_fallback(
     assert _leaks(cloud_mock.raw_bytes()) == []
     assert NAME in r.json()["choices"][0]["message"]["content"]
     assert gw.ledger.entries[0].pii_counts.get("PERSON", 0) >= 1
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_a_name_only_prompt_never_reaches_a_cloud_fallback_in_clear(
+    gateway, write_policy, cloud_mock, local_mock, stream
+):
+    # The reported leak: the shipped default's shape (local first, cloud fallback), the local
+    # backend down, and a prompt whose only PII is a name that only the model part finds.
+    text = policy_yaml(cloud_mock.base_url, local_mock.base_url, PII_SECTION).replace(
+        "default: {action: local, target: local, fallbacks: [cloud]}",
+        "default: {action: local, target: local-down, fallbacks: [cloud]}",
+    )
+    prompt = "Summarise what Margaret Thompson said in yesterday's meeting."
+    async with gateway(difficulty=0.1, policy=write_policy(text)) as gw:
+        r = await gw.client.post(
+            "/v1/chat/completions", json=chat_body(prompt, stream=stream), headers=AUTH
+        )
+    assert r.status_code == 200, r.text
+    assert r.headers["x-route-fallback"] == "true" and r.headers["x-route-tier"] == "cloud"
+    raw = cloud_mock.raw_bytes()
+    assert b"Margaret" not in raw and b"Thompson" not in raw
+    assert b"<PERSON_1>" in raw
+    assert "Margaret Thompson" in r.text  # restored for the client, streamed or not

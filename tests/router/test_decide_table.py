@@ -202,3 +202,63 @@ def test_invalid_policies_are_refused(override, message):
     doc = {"route": [{"name": "hard", "action": "local", "target": "local"}], **override}
     with pytest.raises(ValidationError, match=message):
         policy(**doc)
+
+
+# PII facts decide where text may go: (features, action, target, fallbacks, withheld)
+WITHHOLD_CASES = [
+    # a block-operator type with a local first choice: the cloud fallback is withheld
+    (
+        Features(pii_types=frozenset({"API_KEY"}), pii_blocked=frozenset({"API_KEY"})),
+        "local",
+        "local",
+        (),
+        ("cloud",),
+    ),
+    # ... with a cloud first choice: the request is refused, not rerouted
+    (
+        Features(
+            difficulty=0.9, pii_types=frozenset({"API_KEY"}), pii_blocked=frozenset({"API_KEY"})
+        ),
+        "block",
+        None,
+        (),
+        ("cloud",),
+    ),
+    # names could not be checked: a cloud first choice falls to its local fallback
+    (
+        Features(difficulty=0.9, pii_unscanned=frozenset({"PERSON"})),
+        "cloud_redacted",
+        "local",
+        (),
+        ("cloud",),
+    ),
+    # ... and a local first choice loses its cloud fallback
+    (Features(pii_unscanned=frozenset({"PERSON"})), "local", "local", (), ("cloud",)),
+    # nothing forbids the cloud: the decision stands, nothing withheld
+    (
+        Features(difficulty=0.9, pii_types=frozenset({"PERSON"})),
+        "cloud_redacted",
+        "cloud",
+        ("local",),
+        (),
+    ),
+]
+
+
+@pytest.mark.parametrize(("features", "action", "target", "fallbacks", "withheld"), WITHHOLD_CASES)
+def test_pii_facts_withhold_cloud_candidates(features, action, target, fallbacks, withheld):
+    decision = decide(features, policy())
+    assert decision.action == action
+    assert (decision.target.alias if decision.target else None) == target
+    assert tuple(t.alias for t in decision.fallbacks) == fallbacks
+    assert tuple(t.alias for t in decision.withheld) == withheld
+    assert all(t.tier == "local" for t in decision.candidates()) or not withheld
+    if withheld:
+        assert decision.withheld_reason
+
+
+def test_a_pinned_cloud_model_without_local_fallback_is_blocked_when_names_are_unchecked():
+    features = Features(requested_model="cloud", pii_unscanned=frozenset({"PERSON"}))
+    no_fallbacks = policy(default={"action": "local", "target": "local"})
+    decision = decide(features, no_fallbacks)
+    assert decision.blocked and "could not be checked" in (decision.message or "")
