@@ -6,12 +6,16 @@ Every request that passed admission ends in exactly one `Recorder.record` call, 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import TypeVar
+
 from gateway.accounting import Accountant
 from gateway.backends import BackendPool
 from gateway.metrics import Metrics
 from gateway.pipeline.admission import Admission, Admitter
 from gateway.pipeline.cache import AnswerCache
-from gateway.pipeline.dispatch import Dispatcher
+from gateway.pipeline.dispatch import Dispatcher, Served
 from gateway.pipeline.exchange import Exchange, Explanation, Route, Streamed
 from gateway.pipeline.outcome import Outcome, Recorder
 from gateway.pipeline.planning import Plan, Planner
@@ -21,6 +25,9 @@ from gateway.state.factory import SharedState, memory_state
 from kernel.errors import GatewayError, PolicyBlocked
 from kernel.protocols import Classifier, Ledger
 from kernel.types import ChatResponse
+
+T = TypeVar("T")
+Send = Callable[[Exchange, Plan], Awaitable[Served[T]]]
 
 
 class Pipeline:
@@ -50,22 +57,13 @@ class Pipeline:
         return Explanation(ex.policy.version, plan.features, plan.decision, plan.pii.findings)
 
     async def complete(self, ex: Exchange) -> tuple[ChatResponse, Route]:
-        plan = await self._planner.plan(ex, await self._admitter.admit(ex))
-        route = Route(ex.request_id, plan.decision, ex.policy.version)
+        plan, route = await self._plan(ex)
         cached = await self._cache.get(ex, plan)
         if cached is not None:
-            route = Route(ex.request_id, plan.decision, ex.policy.version, cache_hit=True)
+            route = replace(route, cache_hit=True)
             await self._finish(ex, plan, Outcome(route, cached.usage, ex.elapsed_ms()))
             return cached, route
-        try:
-            _refuse_if_blocked(plan)
-            served = await self._dispatcher.complete(ex, plan)
-        except GatewayError as exc:
-            await self._finish(ex, plan, Outcome.failed(route, exc))
-            raise
-        route = Route(
-            ex.request_id, plan.decision, ex.policy.version, served.target, served.fallback_used
-        )
+        served, route = await self._dispatch(ex, plan, route, self._dispatcher.complete)
         response = plan.protection.restore_response(served.result, served.target)
         response = response.model_copy(update={"usage": response_usage(ex.request, response)})
         await self._cache.put(ex, plan, response)
@@ -74,27 +72,30 @@ class Pipeline:
 
     async def stream(self, ex: Exchange) -> Streamed:
         """Start the stream (falling back until some backend yields a first chunk)."""
-        plan = await self._planner.plan(ex, await self._admitter.admit(ex))
-        route = Route(ex.request_id, plan.decision, ex.policy.version)
-        try:
-            _refuse_if_blocked(plan)
-            served = await self._dispatcher.open_stream(ex, plan)
-        except GatewayError as exc:
-            await self._finish(ex, plan, Outcome.failed(route, exc))
-            raise
-        route = Route(
-            ex.request_id, plan.decision, ex.policy.version, served.target, served.fallback_used
-        )
+        plan, route = await self._plan(ex)
+        served, route = await self._dispatch(ex, plan, route, self._dispatcher.open_stream)
 
         async def finish(outcome: Outcome) -> None:
             await self._finish(ex, plan, outcome)
 
         return Streamed(route, relay(ex, route, served, plan.protection, finish))
 
+    async def _plan(self, ex: Exchange) -> tuple[Plan, Route]:
+        plan = await self._planner.plan(ex, await self._admitter.admit(ex))
+        return plan, Route(ex.request_id, plan.decision, ex.policy.version)
+
+    async def _dispatch(
+        self, ex: Exchange, plan: Plan, route: Route, send: Send[T]
+    ) -> tuple[Served[T], Route]:
+        """Refuse a blocked plan, else send it; a failure is recorded before it propagates."""
+        try:
+            if plan.decision.blocked:
+                raise PolicyBlocked(plan.decision.message or "This request is blocked by policy.")
+            served = await send(ex, plan)
+        except GatewayError as exc:
+            await self._finish(ex, plan, Outcome.failed(route, exc))
+            raise
+        return served, replace(route, target=served.target, fallback_used=served.fallback_used)
+
     async def _finish(self, ex: Exchange, plan: Plan, outcome: Outcome) -> None:
         await self._recorder.record(ex, plan, outcome)
-
-
-def _refuse_if_blocked(plan: Plan) -> None:
-    if plan.decision.blocked:
-        raise PolicyBlocked(plan.decision.message or "This request is blocked by policy.")
