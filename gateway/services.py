@@ -16,8 +16,8 @@ from gateway.privacy import Privacy
 from gateway.settings import Settings
 from gateway.state.broadcast import PolicySync
 from gateway.state.factory import SharedState, build_state, memory_state
+from kernel.backends import LocalDefaults
 from kernel.protocols import Backend, Classifier, Ledger
-from local_backends.registry import LocalDefaults
 from policies.loader import LoadedPolicy, default_policy_path
 from policies.store import PolicyStore
 

@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
+from kernel.backends import LocalDefaults
 from kernel.protocols import Backend
 from local_backends.llamacpp import LlamaCppBackend, LlamaCppConfig
 from local_backends.openai_compat import OpenAICompatBackend
 from router.policy import ModelTarget
 
 DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-
-@dataclass(frozen=True, slots=True)
-class LocalDefaults:
-    """Process-wide settings for in-process models (from the gateway's Settings)."""
-
-    model_path: Path | None = None
-    threads: int = 2
-    n_ctx: int = 4096
-    max_queue: int = 8
-    max_tokens: int = 512
 
 
 def default_gguf_path() -> Path:
@@ -67,9 +56,10 @@ def _openai_compat(spec: ModelTarget, defaults: LocalDefaults) -> Backend:
     )
 
 
-LocalFactory = Callable[[ModelTarget, LocalDefaults], Backend]
+BackendFactory = Callable[[ModelTarget, LocalDefaults], Backend]
+"""Every backend kind's factory: the alias's spec and the process-wide defaults → a Backend."""
 
-LOCAL_BACKENDS: dict[str, LocalFactory] = {
+LOCAL_BACKENDS: dict[str, BackendFactory] = {
     "llamacpp": _llamacpp,
     "openai_compat": _openai_compat,
 }

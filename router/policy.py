@@ -20,6 +20,7 @@ from typing import Literal, Self, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from kernel.backends import BACKEND_KINDS
 from kernel.types import Tier
 
 Action = Literal["local", "cloud", "cloud_redacted", "block"]
@@ -43,9 +44,10 @@ class ModelTarget(_Strict):
     """A model alias clients may name, and where it runs."""
 
     tier: Tier
-    backend: Literal["llamacpp", "openai_compat", "litellm"] = Field(
+    backend: str = Field(
         description="llamacpp (in-process, local), litellm (cloud, any provider) or "
-        "openai_compat (any OpenAI-compatible server, local or cloud, without litellm)."
+        "openai_compat (any OpenAI-compatible server, local or cloud, without litellm).",
+        json_schema_extra={"enum": list(BACKEND_KINDS)},
     )
     model: str = Field(description="Model id for the backend (a litellm model string for cloud).")
     api_base: str | None = Field(default=None, description="Base URL for HTTP backends.")
@@ -61,8 +63,12 @@ class ModelTarget(_Strict):
 
     @model_validator(mode="after")
     def _backend_fits_tier(self) -> Self:
-        fixed: dict[str, Tier] = {"litellm": "cloud", "llamacpp": "local"}
-        wanted = fixed.get(self.backend)
+        if self.backend not in BACKEND_KINDS:
+            known = ", ".join(BACKEND_KINDS)
+            raise PolicyValueError(
+                ("backend",), f"unknown backend '{self.backend}' (known: {known})"
+            )
+        wanted = BACKEND_KINDS[self.backend]
         if wanted is not None and self.tier != wanted:
             raise ValueError(f"backend '{self.backend}' serves the {wanted} tier, not {self.tier}")
         return self

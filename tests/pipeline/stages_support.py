@@ -13,9 +13,9 @@ from gateway.backends import BackendPool
 from gateway.ledger.memory import InMemoryLedger
 from gateway.pipeline import Exchange, Pipeline
 from gateway.privacy import Privacy
+from kernel.backends import LocalDefaults
 from kernel.fakes import ScriptedBackend
 from kernel.types import ChatRequest, Message
-from local_backends.registry import LocalDefaults
 from policies.loader import LoadedPolicy, load_policy
 from router.fakes import FakeClassifier
 

@@ -262,3 +262,16 @@ def test_a_pinned_cloud_model_without_local_fallback_is_blocked_when_names_are_u
     no_fallbacks = policy(default={"action": "local", "target": "local"})
     decision = decide(features, no_fallbacks)
     assert decision.blocked and "could not be checked" in (decision.message or "")
+
+
+def test_the_backend_catalogue_and_the_gateway_registry_agree():
+    from gateway.backends import BACKENDS
+    from kernel.backends import BACKEND_KINDS
+
+    assert set(BACKENDS) == set(BACKEND_KINDS)
+
+
+def test_an_unknown_backend_kind_is_a_policy_error():
+    models = {**MODELS, "odd": {"tier": "local", "backend": "ollamaa", "model": "x"}}
+    with pytest.raises(ValidationError, match="unknown backend 'ollamaa'"):
+        policy(models=models)
