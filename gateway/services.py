@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from gateway.accounting import Accountant
 from gateway.backends import BackendPool
+from gateway.circuit import CircuitView, circuit_config, views
 from gateway.ledger.factory import build_ledger
 from gateway.metrics import Metrics
 from gateway.pipeline import Pipeline
@@ -15,11 +16,11 @@ from gateway.privacy import Privacy
 from gateway.settings import Settings
 from gateway.state.broadcast import PolicySync
 from gateway.state.factory import SharedState, build_state, memory_state
+from kernel.protocols import Classifier, Ledger
 from local_backends.registry import LocalDefaults
 from policies.loader import LoadedPolicy, default_policy_path
 from policies.schema import PolicyDocument
 from policies.store import PolicyStore
-from kernel.protocols import Classifier, Ledger
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,12 @@ class Services:
     state: SharedState = field(default_factory=memory_state)
     metrics: Metrics = field(default_factory=Metrics)
     policy_sync: PolicySync | None = None
+
+    def circuits(self) -> list[CircuitView]:
+        """Every circuit breaker of the process: Redis, the ledger store, each backend alias."""
+        ledger = getattr(self.ledger, "circuit", None)
+        found = [*self.state.circuits, *([ledger] if ledger else []), *self.backends.circuits()]
+        return views(found)
 
     async def aclose(self) -> None:
         for task in self.background:
@@ -74,7 +81,9 @@ async def build_services(
             n_ctx=settings.local_context,
             max_queue=settings.local_max_queue,
             max_tokens=settings.local_max_tokens,
-        )
+        ),
+        circuit=circuit_config(settings),
+        max_in_flight=settings.backend_max_in_flight,
     )
     backends.configure(policies.current.document.models)
 
@@ -106,6 +115,7 @@ async def build_services(
     services = Services(
         settings, policies, backends, ledger, pipeline, state=state, metrics=metrics
     )
+    metrics.watch_circuits(services.circuits)
     services.policy_sync = PolicySync(policies, state.broadcaster)
     services.background.append(services.policy_sync.start())
     if settings.policy_watch:

@@ -3,12 +3,17 @@
 * `postgresql://…` (or `postgres://…`) → `PostgresLedger`;
 * `sqlite:///path` or a plain file path → `SqliteLedger` at that path;
 * unset → `SqliteLedger` on `hybridgw.db` in the working directory.
+
+Either store is wrapped in a `SpooledLedger` with its spool at `HYBRIDGW_LEDGER_SPOOL_PATH`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from gateway.circuit import Circuit, circuit_config
+from gateway.ledger.spool import Spool
+from gateway.ledger.spooled import SpooledLedger
 from gateway.settings import Settings
 from kernel.protocols import Ledger
 
@@ -36,8 +41,16 @@ def parse_url(url: str | None) -> tuple[str, str]:
     return "sqlite", url
 
 
-async def build_ledger(settings: Settings) -> Ledger:
-    """Open (creating and migrating as needed) the configured store."""
+async def build_ledger(settings: Settings) -> SpooledLedger:
+    """Open the configured store (creating and migrating as needed) behind its spool."""
+    store = await open_store(settings)
+    spool = await Spool.open(settings.ledger_spool_path)
+    circuit = Circuit("ledger", circuit_config(settings))
+    return SpooledLedger(store, spool, circuit, wait_s=settings.ledger_wait_ms / 1000).start()
+
+
+async def open_store(settings: Settings) -> Ledger:
+    """The configured store alone."""
     kind, target = parse_url(settings.database_url)
     if kind == "postgres":
         from gateway.ledger.postgres import PostgresLedger

@@ -16,9 +16,9 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from gateway.state.protocols import OnVersion, PolicyBroadcaster
+from kernel.errors import PolicyError
 from policies.loader import LoadedPolicy
 from policies.store import PolicyStore
-from kernel.errors import PolicyError
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from gateway.state.protocols import (
     rate_buckets,
     rate_limited,
 )
-from policies.limits import BudgetsConfig, LimitsConfig
 from kernel.types import ChatResponse
+from policies.limits import BudgetsConfig, LimitsConfig
 
 
 @dataclass(slots=True)

@@ -17,9 +17,9 @@ from typing import Protocol
 import orjson
 
 from gateway.auth import Caller
-from policies.limits import Budget, BudgetsConfig, LimitsConfig, RateLimit
 from kernel.errors import BudgetExceeded, RateLimited
 from kernel.types import ChatRequest, ChatResponse
+from policies.limits import Budget, BudgetsConfig, LimitsConfig, RateLimit
 
 
 @dataclass(frozen=True, slots=True)

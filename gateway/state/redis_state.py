@@ -21,8 +21,8 @@ from gateway.state.protocols import (
     rate_buckets,
     rate_limited,
 )
-from policies.limits import BudgetsConfig, LimitsConfig
 from kernel.types import ChatResponse
+from policies.limits import BudgetsConfig, LimitsConfig
 
 # KEYS: one hash per bucket {l: level, t: time}. ARGV: capacity, cost, need per bucket.
 # All buckets are checked first; only if every one has `need` available is `cost` taken from all.
