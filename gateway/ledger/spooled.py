@@ -128,12 +128,14 @@ class SpooledLedger:
                 await asyncio.wait_for(self._spooled.wait(), _IDLE_CHECK_S)
 
     async def aclose(self) -> None:
-        """Stop draining, let slow writes settle briefly, close store and spool."""
+        """Stop draining, give slow writes a moment, close store and spool."""
         if self._drainer is not None:
             self._drainer.cancel()
             await asyncio.gather(self._drainer, return_exceptions=True)
-        if self._late:
+        if self._late:  # their rows are in the spool: a short grace, then let them go
             await asyncio.wait(self._late, timeout=self._wait_s)
+            for write in list(self._late):
+                write.cancel()
         await self.store.aclose()
         await self.spool.aclose()
 
