@@ -95,10 +95,11 @@ class Settings(BaseSettings):
         description="Longest an answer waits for the ledger store; a slower or failed write goes "
         "to the local spool instead (drained into the store when it recovers).",
     )
-    ledger_spool_path: Path = Field(
-        default=Path("hybridgw-spool.db"),
+    ledger_spool_path: Path | None = Field(
+        default=None,
         description="Local durable spool (SQLite WAL) for ledger records the store could not "
-        "take in time (relative paths: the working directory).",
+        "take in time (default: hybridgw-spool-<store id>.db in the working directory, one "
+        "file per ledger store).",
     )
     local_cost_per_million_tokens: float = Field(
         default=0.0, ge=0, description="Local cost, USD per 1M tokens (default 0 marginal)."

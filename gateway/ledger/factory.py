@@ -4,11 +4,14 @@
 * `sqlite:///path` or a plain file path → `SqliteLedger` at that path;
 * unset → `SqliteLedger` on `hybridgw.db` in the working directory.
 
-Either store is wrapped in a `SpooledLedger` with its spool at `HYBRIDGW_LEDGER_SPOOL_PATH`.
+Either store is wrapped in a `SpooledLedger` with its spool at `HYBRIDGW_LEDGER_SPOOL_PATH`,
+by default a file named after the store, so gateways of different stores sharing a working
+directory never drain each other's records, and a restarted one finds its own.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from gateway.circuit import Circuit, circuit_config
@@ -18,6 +21,14 @@ from gateway.settings import Settings
 from kernel.protocols import Ledger
 
 DEFAULT_SQLITE = "hybridgw.db"
+
+
+def spool_path(settings: Settings) -> Path:
+    """The configured spool file, or one named after the store (its password not included)."""
+    if settings.ledger_spool_path is not None:
+        return settings.ledger_spool_path
+    store = describe_store(settings.database_url)
+    return Path(f"hybridgw-spool-{hashlib.sha256(store.encode()).hexdigest()[:12]}.db")
 
 
 def describe_store(url: str | None) -> str:
@@ -44,7 +55,7 @@ def parse_url(url: str | None) -> tuple[str, str]:
 async def build_ledger(settings: Settings) -> SpooledLedger:
     """Open the configured store (creating and migrating as needed) behind its spool."""
     store = await open_store(settings)
-    spool = await Spool.open(settings.ledger_spool_path)
+    spool = await Spool.open(spool_path(settings))
     circuit = Circuit("ledger", circuit_config(settings))
     return SpooledLedger(store, spool, circuit, wait_s=settings.ledger_wait_ms / 1000).start()
 
