@@ -10,6 +10,7 @@ from gateway.accounting import Accountant
 from gateway.backends import BackendPool
 from gateway.circuit import CircuitView, circuit_config, views
 from gateway.ledger.factory import build_ledger
+from gateway.ledger.spooled import SpooledLedger
 from gateway.metrics import Metrics
 from gateway.pipeline import Pipeline
 from gateway.privacy import Privacy
@@ -39,9 +40,8 @@ class Services:
 
     def circuits(self) -> list[CircuitView]:
         """Every circuit breaker of the process: Redis, the ledger store, each backend alias."""
-        ledger = getattr(self.ledger, "circuit", None)
-        found = [*self.state.circuits, *([ledger] if ledger else []), *self.backends.circuits()]
-        return views(found)
+        ledger = [self.ledger.circuit] if isinstance(self.ledger, SpooledLedger) else []
+        return views([*self.state.circuits, *ledger, *self.backends.circuits()])
 
     async def aclose(self) -> None:
         for task in self.background:
