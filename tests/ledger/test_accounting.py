@@ -8,9 +8,9 @@ import litellm
 import pytest
 
 from gateway.accounting import Accountant
+from kernel.types import Usage
 from policies.schema import PolicyDocument
 from router.decision import Target
-from kernel.types import Usage
 
 CLOUD_MODELS = [
     "openai/gpt-4o",

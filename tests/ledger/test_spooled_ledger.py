@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from conftest import START, sample_entries
+from ledger_support import START, sample_entries
 
 from gateway.circuit import Circuit, CircuitConfig
 from gateway.ledger.spool import Spool
