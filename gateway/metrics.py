@@ -66,7 +66,10 @@ class Metrics:
             registry=r,
         )
         self.state_outages = Counter(
-            "hybridgw_state_outages", "Redis operations that failed.", ["operation"], registry=r
+            "hybridgw_state_outages",
+            "Redis operations that failed, or were skipped while its circuit was open.",
+            ["operation"],
+            registry=r,
         )
         self.queue_depth = Gauge(
             "hybridgw_local_queue_depth",
