@@ -9,10 +9,14 @@ every worker (see docs/deploy.md). Labels carry only bounded values: tier, rule 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 
+from gateway.circuit import STATE_VALUES, CircuitView
 from kernel.protocols import LedgerEntry
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
@@ -62,7 +66,10 @@ class Metrics:
             registry=r,
         )
         self.state_outages = Counter(
-            "hybridgw_state_outages", "Redis operations that failed.", ["operation"], registry=r
+            "hybridgw_state_outages",
+            "Redis operations that failed, or were skipped while its circuit was open.",
+            ["operation"],
+            registry=r,
         )
         self.queue_depth = Gauge(
             "hybridgw_local_queue_depth",
@@ -76,6 +83,10 @@ class Metrics:
             registry=r,
             multiprocess_mode="livesum",
         )
+
+    def watch_circuits(self, source: Callable[[], Iterable[CircuitView]]) -> None:
+        """Export the circuit breakers `source` lists, sampled at every scrape."""
+        self.registry.register(_CircuitCollector(source))
 
     def observe(self, entry: LedgerEntry) -> None:
         """Count one ledger entry (called once per request, when it is recorded)."""
@@ -108,3 +119,27 @@ class Metrics:
             MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
             return generate_latest(merged)
         return generate_latest(self.registry)
+
+
+class _CircuitCollector(Collector):
+    """`hybridgw_circuit_state` (0 closed, 1 half-open, 2 open) and trips, per dependency."""
+
+    def __init__(self, source: Callable[[], Iterable[CircuitView]]) -> None:
+        self._source = source
+
+    def collect(self) -> Iterator[Metric]:
+        state = GaugeMetricFamily(
+            "hybridgw_circuit_state",
+            "Circuit breaker per dependency: 0 closed, 1 half-open (probing), 2 open (skipped).",
+            labels=["dependency"],
+        )
+        opened = CounterMetricFamily(
+            "hybridgw_circuit_opened",
+            "Times a dependency's circuit opened since the process started.",
+            labels=["dependency"],
+        )
+        for view in self._source():
+            state.add_metric([view.name], STATE_VALUES[view.state])
+            opened.add_metric([view.name], view.opened)
+        yield state
+        yield opened

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 
 from gateway.accounting import Accountant
 from gateway.backends import BackendPool
+from gateway.circuit import CircuitView, circuit_config, views
 from gateway.ledger.factory import build_ledger
+from gateway.ledger.spooled import SpooledLedger
 from gateway.metrics import Metrics
 from gateway.pipeline import Pipeline
 from gateway.privacy import Privacy
@@ -35,6 +37,11 @@ class Services:
     state: SharedState = field(default_factory=memory_state)
     metrics: Metrics = field(default_factory=Metrics)
     policy_sync: PolicySync | None = None
+
+    def circuits(self) -> list[CircuitView]:
+        """Every circuit breaker of the process: Redis, the ledger store, each backend alias."""
+        ledger = [self.ledger.circuit] if isinstance(self.ledger, SpooledLedger) else []
+        return views([*self.state.circuits, *ledger, *self.backends.circuits()])
 
     async def aclose(self) -> None:
         for task in self.background:
@@ -90,6 +97,8 @@ async def build_services(
             max_tokens=settings.local_max_tokens,
         ),
         overrides=backends,
+        circuit=circuit_config(settings),
+        max_in_flight=settings.backend_max_in_flight,
     )
     pool.configure(policies.current.document.models)
 
@@ -118,6 +127,7 @@ async def build_services(
         request_timeout_s=settings.request_timeout_s,
     )
     services = Services(settings, policies, pool, ledger, pipeline, state=state, metrics=metrics)
+    metrics.watch_circuits(services.circuits)
     services.policy_sync = PolicySync(policies, state.broadcaster)
     services.background.append(services.policy_sync.start())
     if settings.policy_watch:

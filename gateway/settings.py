@@ -89,6 +89,18 @@ class Settings(BaseSettings):
         default="FULL",
         description="SQLite fsync level: FULL survives power loss, NORMAL only process crashes.",
     )
+    ledger_wait_ms: float = Field(
+        default=200.0,
+        gt=0,
+        description="Longest an answer waits for the ledger store; a slower or failed write goes "
+        "to the local spool instead (drained into the store when it recovers).",
+    )
+    ledger_spool_path: Path | None = Field(
+        default=None,
+        description="Local durable spool (SQLite WAL) for ledger records the store could not "
+        "take in time (default: hybridgw-spool-<store id>.db in the working directory, one "
+        "file per ledger store).",
+    )
     local_cost_per_million_tokens: float = Field(
         default=0.0, ge=0, description="Local cost, USD per 1M tokens (default 0 marginal)."
     )
@@ -115,6 +127,28 @@ class Settings(BaseSettings):
             "When Redis is unreachable: open = serve without rate limits and budget checks "
             "(logged); closed = refuse with 503. The response cache always fails open (a miss)."
         ),
+    )
+    redis_timeout_s: float = Field(
+        default=1.0, gt=0, description="Connect and read timeout of one Redis call."
+    )
+    circuit_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Consecutive failures or timeouts after which Redis, a backend or the "
+        "ledger store is skipped (its circuit opens) until a probe succeeds.",
+    )
+    circuit_backoff_s: float = Field(
+        default=1.0, gt=0, description="First wait before an open circuit is probed again."
+    )
+    circuit_max_backoff_s: float = Field(
+        default=30.0, gt=0, description="Longest wait between probes (the wait doubles per miss)."
+    )
+    backend_max_in_flight: int = Field(
+        default=64,
+        ge=1,
+        description="Requests one model alias may have in flight (and its connection-pool "
+        "size); beyond it the alias is skipped as unavailable, so a hung model cannot starve "
+        "the others.",
     )
     admin_key: SecretStr | None = Field(default=None, description="Key for /admin endpoints.")
     finance_key: SecretStr | None = Field(

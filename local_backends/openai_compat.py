@@ -47,8 +47,9 @@ class OpenAICompatBackend:
         key = os.environ.get(api_key_env) if api_key_env else None
         if key:
             self._headers["authorization"] = f"Bearer {key}"
+        # `connect` includes waiting for a free pooled connection, so that wait is bounded too.
         self._timeout = aiohttp.ClientTimeout(
-            total=None, sock_connect=min(5.0, timeout_s), sock_read=timeout_s
+            total=None, connect=timeout_s, sock_connect=min(5.0, timeout_s), sock_read=timeout_s
         )
         self._max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None

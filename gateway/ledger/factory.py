@@ -3,16 +3,32 @@
 * `postgresql://…` (or `postgres://…`) → `PostgresLedger`;
 * `sqlite:///path` or a plain file path → `SqliteLedger` at that path;
 * unset → `SqliteLedger` on `hybridgw.db` in the working directory.
+
+Either store is wrapped in a `SpooledLedger` with its spool at `HYBRIDGW_LEDGER_SPOOL_PATH`,
+by default a file named after the store, so gateways of different stores sharing a working
+directory never drain each other's records, and a restarted one finds its own.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
+from gateway.circuit import Circuit, circuit_config
+from gateway.ledger.spool import Spool
+from gateway.ledger.spooled import SpooledLedger
 from gateway.settings import Settings
 from kernel.protocols import Ledger
 
 DEFAULT_SQLITE = "hybridgw.db"
+
+
+def spool_path(settings: Settings) -> Path:
+    """The configured spool file, or one named after the store (its password not included)."""
+    if settings.ledger_spool_path is not None:
+        return settings.ledger_spool_path
+    store = describe_store(settings.database_url)
+    return Path(f"hybridgw-spool-{hashlib.sha256(store.encode()).hexdigest()[:12]}.db")
 
 
 def describe_store(url: str | None) -> str:
@@ -36,8 +52,16 @@ def parse_url(url: str | None) -> tuple[str, str]:
     return "sqlite", url
 
 
-async def build_ledger(settings: Settings) -> Ledger:
-    """Open (creating and migrating as needed) the configured store."""
+async def build_ledger(settings: Settings) -> SpooledLedger:
+    """Open the configured store (creating and migrating as needed) behind its spool."""
+    store = await open_store(settings)
+    spool = await Spool.open(spool_path(settings))
+    circuit = Circuit("ledger", circuit_config(settings))
+    return SpooledLedger(store, spool, circuit, wait_s=settings.ledger_wait_ms / 1000).start()
+
+
+async def open_store(settings: Settings) -> Ledger:
+    """The configured store alone."""
     kind, target = parse_url(settings.database_url)
     if kind == "postgres":
         from gateway.ledger.postgres import PostgresLedger

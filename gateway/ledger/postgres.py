@@ -3,8 +3,9 @@
 One writer connection commits batches (group commit) before the awaiting `record()` calls
 return, with PostgreSQL's default `synchronous_commit=on`: a returned `record()` is durable on
 the server. Reports use a second connection, so a long report never delays a write. Connection
-loss is repaired on the next write or report; the failed write raises, and the pipeline logs it
-without failing the already-given answer.
+loss is repaired on the next write or report; a failed write raises (`SpooledLedger` then spools
+the record). A write that hangs is abandoned after `_WRITE_TIMEOUT_S` and its connection dropped,
+so a frozen server or network cannot wedge the writer for good.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ _INSERT = (
     "ON CONFLICT (request_id) DO NOTHING"
 )
 _BATCH = 512
+_CONNECT_TIMEOUT_S = 5
+_WRITE_TIMEOUT_S = 10.0
 _LOCK_ID = 0x6879_6272_6964  # pg_advisory_xact_lock key: replicas migrate one at a time
 _Item = tuple[tuple[Any, ...], "asyncio.Future[None]"]
 
@@ -88,7 +91,9 @@ class PostgresLedger(FetchingLedger):
             params.append(tenant)
         async with self._read_lock:
             if self._reader is None or self._reader.closed:
-                self._reader = await psycopg.AsyncConnection.connect(self._url, autocommit=True)
+                self._reader = await psycopg.AsyncConnection.connect(
+                    self._url, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S
+                )
             try:
                 cur = await self._reader.execute(sql + " ORDER BY ts, request_id", params)
                 rows = await cur.fetchall()
@@ -108,8 +113,18 @@ class PostgresLedger(FetchingLedger):
 
     async def _writer_conn(self) -> psycopg.AsyncConnection[Any]:
         if self._writer is None or self._writer.closed:
-            self._writer = await psycopg.AsyncConnection.connect(self._url)
+            self._writer = await psycopg.AsyncConnection.connect(
+                self._url, connect_timeout=_CONNECT_TIMEOUT_S
+            )
         return self._writer
+
+    async def _drop_writer(self) -> None:
+        """Forget the writer connection after a failed write (its state is unknown)."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(1.0):
+                    await writer.close()
 
     async def _write_loop(self) -> None:
         stopping = False
@@ -126,14 +141,13 @@ class PostgresLedger(FetchingLedger):
                 batch.append(item)
             error: BaseException | None = None
             try:
-                conn = await self._writer_conn()
-                async with conn.transaction(), conn.cursor() as cur:
-                    await cur.executemany(_INSERT, [row for row, _ in batch])
+                async with asyncio.timeout(_WRITE_TIMEOUT_S):
+                    conn = await self._writer_conn()
+                    async with conn.transaction(), conn.cursor() as cur:
+                        await cur.executemany(_INSERT, [row for row, _ in batch])
             except Exception as exc:  # handed to every waiting record() call
                 error = exc
-                if self._writer is not None and self._writer.broken:
-                    with contextlib.suppress(Exception):
-                        await self._writer.close()
+                await self._drop_writer()
             for _, done in batch:
                 if done.done():
                     continue

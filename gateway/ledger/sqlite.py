@@ -16,7 +16,7 @@ import sqlite3
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from gateway.ledger.base import FetchingLedger
 from gateway.ledger.schema import COLUMN_LIST, COLUMNS, MIGRATIONS, from_row, to_row
@@ -38,7 +38,7 @@ def sqlite_ts(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _parse_ts(text: str) -> datetime:
+def parse_ts(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
@@ -52,7 +52,7 @@ class SqliteLedger(FetchingLedger):
         self._thread = threading.Thread(target=self._write_loop, name="ledger-writer", daemon=True)
 
     @classmethod
-    async def open(cls, path: Path, synchronous: Synchronous = "FULL") -> SqliteLedger:
+    async def open(cls, path: Path, synchronous: Synchronous = "FULL") -> Self:
         """Create or migrate the file, then start the writer thread."""
         ledger = cls(path, synchronous)
         await asyncio.to_thread(ledger._migrate)
@@ -151,7 +151,7 @@ class SqliteLedger(FetchingLedger):
             rows = conn.execute(sql + " ORDER BY ts, request_id", params).fetchall()
         finally:
             conn.close()
-        return [from_row(row, _parse_ts(row[1])) for row in rows]
+        return [from_row(row, parse_ts(row[1])) for row in rows]
 
 
 def _settle(done: asyncio.Future[None], error: BaseException | None) -> None:

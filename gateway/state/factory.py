@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from gateway.circuit import Circuit, circuit_config
 from gateway.settings import Settings
 from gateway.state.guard import (
     GuardedBudgetGuard,
@@ -21,9 +22,6 @@ from gateway.state.memory import (
 )
 from gateway.state.protocols import BudgetGuard, PolicyBroadcaster, RateLimiter, ResponseCache
 
-# Request-path calls give up quickly, so an outage costs milliseconds, not the request's timeout.
-_CONNECT_TIMEOUT_S = 1.0
-_READ_TIMEOUT_S = 1.0
 _MAX_CONNECTIONS = 64
 
 
@@ -36,6 +34,8 @@ class SharedState:
     cache: ResponseCache
     broadcaster: PolicyBroadcaster
     backend: str = "memory"
+    circuits: list[Circuit] = field(default_factory=list)
+    fail_closed: bool = False  # Redis unreachable → refuse requests
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def aclose(self) -> None:
@@ -58,23 +58,29 @@ def build_state(settings: Settings, on_outage: OnOutage | None = None) -> Shared
     from gateway.state.broadcast import RedisBroadcaster
     from gateway.state.redis_state import RedisBudgetGuard, RedisRateLimiter, RedisResponseCache
 
+    # Request-path calls give up quickly (HYBRIDGW_REDIS_TIMEOUT_S), and the circuit stops
+    # making them at all after a few misses, so an outage costs milliseconds per request.
+    timeout = settings.redis_timeout_s
     pool = BlockingConnectionPool.from_url(
         settings.redis_url,
         max_connections=_MAX_CONNECTIONS,
-        timeout=_READ_TIMEOUT_S,
-        socket_connect_timeout=_CONNECT_TIMEOUT_S,
-        socket_timeout=_READ_TIMEOUT_S,
+        timeout=timeout,
+        socket_connect_timeout=timeout,
+        socket_timeout=timeout,
     )
     redis = Redis(connection_pool=pool)
     # Pub/sub blocks on reads, so it gets its own connection without a read timeout.
-    listener = Redis.from_url(settings.redis_url, socket_connect_timeout=_CONNECT_TIMEOUT_S)
+    listener = Redis.from_url(settings.redis_url, socket_connect_timeout=timeout)
     prefix = settings.redis_key_prefix
-    outages = Outages(settings.redis_failure_mode, on_outage)
+    circuit = Circuit("redis", circuit_config(settings))
+    outages = Outages(settings.redis_failure_mode, on_outage, circuit)
     return SharedState(
         limiter=GuardedRateLimiter(RedisRateLimiter(redis, prefix), outages),
         budgets=GuardedBudgetGuard(RedisBudgetGuard(redis, prefix), outages),
         cache=GuardedResponseCache(RedisResponseCache(redis, prefix), outages),
         broadcaster=RedisBroadcaster(listener, prefix),
         backend="redis",
+        circuits=[circuit],
+        fail_closed=settings.redis_failure_mode == "closed",
         closers=[redis.aclose, listener.aclose, pool.aclose],
     )

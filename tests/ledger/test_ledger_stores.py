@@ -7,7 +7,7 @@ import sqlite3
 from datetime import timedelta
 
 import psycopg
-from conftest import START, sample_entries
+from ledger_support import START, sample_entries
 
 from gateway.ledger.postgres import PostgresLedger
 from gateway.ledger.sqlite import SqliteLedger

@@ -1,0 +1,155 @@
+"""`SpooledLedger`: the gateway's ledger. An answer never waits long for it; no row is lost.
+
+`record()` gives the store `wait_s` (`HYBRIDGW_LEDGER_WAIT_MS`) to commit. If it fails or is
+slower, the record is committed to the local `Spool` instead, and `record()` returns: either way
+the row is durable before the answer leaves. A store write that was merely slow may still land
+later; that is harmless, because every store ignores a repeated request id.
+
+After `failures` consecutive misses the store's circuit opens and records go straight to the
+spool, so an outage costs no wait at all. A background task drains the spool into the store —
+which doubles as the circuit's probe, with backoff — and forgets what the store committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from gateway.circuit import Circuit
+from gateway.ledger.spool import Spool
+from kernel.protocols import Ledger, LedgerEntry
+from kernel.reporting import GroupBy, ReportRow
+
+log = logging.getLogger(__name__)
+
+_DRAIN_BATCH = 256
+_DRAIN_TIMEOUT_S = 10.0
+_IDLE_CHECK_S = 5.0  # an idle drainer still looks now and then (other workers share the spool)
+
+
+class SpooledLedger:
+    def __init__(self, store: Ledger, spool: Spool, circuit: Circuit, *, wait_s: float) -> None:
+        self.store = store
+        self.spool = spool
+        self.circuit = circuit
+        self._wait_s = wait_s
+        self._late: set[asyncio.Future[None]] = set()
+        self._spooled = asyncio.Event()
+        self._drainer: asyncio.Task[None] | None = None
+
+    def start(self) -> SpooledLedger:
+        """Start draining (at once: a previous process may have left records behind)."""
+        self._drainer = asyncio.create_task(self._drain_loop(), name="ledger-drain")
+        return self
+
+    async def record(self, entry: LedgerEntry) -> None:
+        """Returns once `entry` is committed to the store or to the spool."""
+        # Shielded: a request cancelled mid-write must not leave its row in neither place.
+        await asyncio.shield(self._record(entry))
+
+    async def _record(self, entry: LedgerEntry) -> None:
+        if self.circuit.allow():
+            write = asyncio.ensure_future(self.store.record(entry))
+            try:
+                await asyncio.wait_for(asyncio.shield(write), self._wait_s)
+            except Exception as exc:
+                self.circuit.failed()
+                self._keep_late(write)
+                log.warning("ledger store %s; request %s spooled", _why(exc), entry.request_id)
+            else:
+                if self.circuit.state != "closed":
+                    self._spooled.set()  # the store is back: drain what it missed now
+                self.circuit.succeeded()
+                return
+        await self.spool.record(entry)
+        self._spooled.set()
+
+    def _keep_late(self, write: asyncio.Future[None]) -> None:
+        """Hold a slow write until it settles (its outcome no longer matters: the spool has it)."""
+        if write.done():
+            write.exception()  # retrieved, so asyncio does not log it again
+            return
+        self._late.add(write)
+        write.add_done_callback(_settled(self._late))
+
+    async def summarize(
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        group_by: GroupBy,
+        tenant: str | None = None,
+    ) -> list[ReportRow]:
+        """From the store: spooled records count once they are drained."""
+        return await self.store.summarize(
+            since=since, until=until, group_by=group_by, tenant=tenant
+        )
+
+    async def drain_once(self) -> int:
+        """Move one batch from the spool into the store; the number moved (0: none, or failed)."""
+        if not self.circuit.allow():
+            return 0
+        batch = await self.spool.oldest(_DRAIN_BATCH)
+        if not batch:
+            self.circuit.abandoned()
+            return 0
+        try:
+            async with asyncio.timeout(_DRAIN_TIMEOUT_S):
+                await asyncio.gather(*(self.store.record(e) for e in batch))
+        except Exception as exc:
+            self.circuit.failed()
+            log.warning("ledger store %s; %d+ records stay spooled", _why(exc), len(batch))
+            return 0
+        except BaseException:
+            self.circuit.abandoned()
+            raise
+        self.circuit.succeeded()
+        await self.spool.forget([e.request_id for e in batch])
+        return len(batch)
+
+    async def _drain_loop(self) -> None:
+        while True:
+            try:
+                moved = await self.drain_once()
+            except Exception:  # the spool file itself failed: keep trying, loudly
+                log.exception("ledger spool drain failed")
+                moved = 0
+            if moved:
+                continue
+            self._spooled.clear()
+            view = self.circuit.view()
+            if view.state == "open":  # wait for the probe time; records keep spooling meanwhile
+                await asyncio.sleep(max(view.retry_in_s, 0.05))
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._spooled.wait(), _IDLE_CHECK_S)
+
+    async def aclose(self) -> None:
+        """Stop draining, give slow writes a moment, close store and spool."""
+        if self._drainer is not None:
+            self._drainer.cancel()
+            await asyncio.gather(self._drainer, return_exceptions=True)
+        if self._late:  # their rows are in the spool: a short grace, then let them go
+            await asyncio.wait(self._late, timeout=self._wait_s)
+            for write in list(self._late):
+                write.cancel()
+        await self.store.aclose()
+        await self.spool.aclose()
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "too slow"
+    return f"failed ({type(exc).__name__})"
+
+
+def _settled(pending: set[asyncio.Future[None]]) -> Callable[[asyncio.Future[None]], None]:
+    def done(write: asyncio.Future[None]) -> None:
+        pending.discard(write)
+        if not write.cancelled():
+            write.exception()
+
+    return done

@@ -1,0 +1,71 @@
+"""A real gateway whose PostgreSQL ledger hangs, then refuses, then the gateway is `kill -9`ed.
+
+Answers must keep coming within the request time limit while the database is frozen or gone,
+and every answered request must have its ledger row once the database is back — including the
+rows of answers given during the outage by the process that was killed (they are in its spool,
+and the next process drains them).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import httpx
+import pytest
+from chaos_support import pg_url, spooled, start_gateway, stored_ids, wait_for
+from support import AUTH, chat_body, wait_healthy
+
+REQUEST_TIMEOUT_S = 3.0
+PER_PHASE = 15
+
+
+@pytest.mark.slow
+def test_answers_flow_and_no_row_is_lost_through_hang_refusal_and_kill_9(
+    write_policy, pg_proxy, pg_schema, tmp_path
+):
+    env = {
+        "HYBRIDGW_POLICY_FILE": str(write_policy()),
+        "HYBRIDGW_CLASSIFIER": "fake",
+        "HYBRIDGW_LOAD_LOCAL_ON_START": "false",
+        "HYBRIDGW_DATABASE_URL": pg_url(pg_proxy.port, pg_schema),
+        "HYBRIDGW_LEDGER_SPOOL_PATH": str(tmp_path / "spool.db"),
+        "HYBRIDGW_REQUEST_TIMEOUT_S": str(REQUEST_TIMEOUT_S),
+        "HYBRIDGW_TEST_CLOUD_KEY": "sk-cloud-secret",
+    }
+    answered: list[str] = []
+    slowest = 0.0
+    with (tmp_path / "gateway.log").open("wb") as log:
+        base, proc = start_gateway(env, tmp_path, log)
+        try:
+            wait_healthy(base, proc)
+            with httpx.Client(base_url=base, timeout=30) as client:
+                for phase in ("pass", "hang", "refuse"):
+                    pg_proxy.set(phase)
+                    for i in range(PER_PHASE):
+                        started = time.perf_counter()
+                        body = chat_body(f"{phase} {i}", stream=i % 2 == 1)
+                        r = client.post("/v1/chat/completions", json=body, headers=AUTH)
+                        slowest = max(slowest, time.perf_counter() - started)
+                        assert r.status_code == 200, r.text
+                        answered.append(r.headers["x-request-id"])
+            os.kill(proc.pid, signal.SIGKILL)  # straight after the last answer, mid-outage
+            assert proc.wait(30) == -signal.SIGKILL
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(30)
+    assert slowest < REQUEST_TIMEOUT_S, f"an answer took {slowest:.2f} s"
+    assert spooled(tmp_path / "spool.db") > 0  # the outage's rows waited in the spool
+
+    pg_proxy.set("pass")
+    with (tmp_path / "gateway2.log").open("wb") as log:
+        base, proc = start_gateway(env, tmp_path, log)
+        try:
+            wait_for(lambda: set(answered) <= stored_ids(pg_schema), 60, "every answer's row")
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    assert len(answered) == 3 * PER_PHASE
+    assert spooled(tmp_path / "spool.db") == 0
