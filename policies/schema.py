@@ -53,6 +53,12 @@ class PolicyDocument(RoutingPolicy):
     reference_model: str = Field(
         description="Cloud alias whose price defines the counterfactual cost of every request."
     )
+    baseline_model: str | None = Field(
+        default=None,
+        description="Cloud alias a request served locally would otherwise have used when its "
+        "decision names no cloud candidate (splits savings into local serving and cloud model "
+        "choice). Default: the default route's first cloud alias, else reference_model.",
+    )
     apps: list[AppKey] = Field(default_factory=list)
     pii: PiiConfig = Field(default_factory=PiiConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
@@ -72,6 +78,13 @@ class PolicyDocument(RoutingPolicy):
                 ("reference_model",),
                 f"reference_model '{self.reference_model}' must be a cloud model alias",
             )
+        if self.baseline_model is not None:
+            base = self.models.get(self.baseline_model)
+            if base is None or base.tier != "cloud":
+                raise PolicyValueError(
+                    ("baseline_model",),
+                    f"baseline_model '{self.baseline_model}' must be a cloud model alias",
+                )
         seen: set[str] = set()
         for index, app in enumerate(self.apps):
             if app.name in seen:

@@ -115,6 +115,8 @@ def print_report(result: Report) -> None:
         "actual",
         "all-cloud",
         "savings",
+        "by local serving",
+        "by cloud model choice",
         "savings %",
         "local share",
         title=f"Cost and savings (USD) · {window}",
@@ -141,6 +143,8 @@ def print_report(result: Report) -> None:
             usd(row.cost_usd),
             usd(row.counterfactual_cost_usd),
             usd(row.savings_usd),
+            usd(row.savings_local_usd),
+            usd(row.savings_cloud_choice_usd),
             _pct(row.savings_pct),
             _pct(None if row.local_share is None else row.local_share * 100),
             style=style,
@@ -159,6 +163,26 @@ def print_report(result: Report) -> None:
         )
     console.print(money)
     console.print(speed)
+    print_basis(result)
+
+
+def print_basis(result: Report) -> None:
+    """The notes under the tables: what all-cloud means, the split, the cost and latency bases."""
+    ref = result.latency_reference
+    total = result.total
+    models = ", ".join(total.reference_models) or "none recorded"
+    console.print(
+        f"All-cloud = the same tokens on the reference model ({models}). Savings split: by local "
+        "serving = the cloud model the policy would otherwise have used − actual; by cloud "
+        "model choice = reference − that model."
+    )
+    if total.savings_unattributed_usd:
+        console.print(
+            f"{usd(total.savings_unattributed_usd)} of savings come from rows recorded before "
+            "the split was kept and are not split."
+        )
+    if total.demo_requests:
+        console.print(f"[yellow]{total.demo_requests:,} rows were written by `hybridgw demo`.[/]")
     modes = result.local_cost_modes or ["no local requests in this window"]
     console.print(f"Local cost basis: {', '.join(modes)}.")
     console.print(

@@ -20,6 +20,12 @@ from kernel.reporting import GroupBy, ReportRow
 
 MIN_REFERENCE_SAMPLES = 10
 DEFAULT_DAYS = 30
+SAVINGS_LABELS = {
+    "savings_local_usd": "local serving: the cloud model the policy would otherwise have used "
+    "(baseline) minus the actual cost",
+    "savings_cloud_choice_usd": "cloud model choice: the reference model minus the baseline",
+    "savings_unattributed_usd": "rows recorded before baselines were kept: not split",
+}
 LOCAL_COST_LABELS = {
     "local-zero": "local tokens priced at 0 (marginal cost only; hardware not included)",
     "local-per-token": "local tokens priced at the configured USD per 1M tokens",
@@ -60,6 +66,7 @@ class Report:
     def row_dict(self, row: ReportRow) -> dict[str, Any]:
         out = asdict(row)
         out["price_sources"] = list(row.price_sources)
+        out["reference_models"] = list(row.reference_models)
         out["latency_saved_ms_avg"] = self.latency_saved_ms(row)
         out["latency_saving_basis"] = self.latency_reference.basis
         return out
@@ -73,6 +80,8 @@ class Report:
             "tenant": self.tenant,
             "basis": {
                 "currency": "USD",
+                "reference_models": list(self.total.reference_models),
+                "savings_split": SAVINGS_LABELS,
                 "local_cost_modes": self.local_cost_modes,
                 "local_cost_notes": [LOCAL_COST_LABELS[m] for m in self.local_cost_modes],
                 "latency_reference_ms": self.latency_reference.ms,
@@ -93,6 +102,7 @@ class Report:
         writer.writeheader()
         for row in rows:
             row["price_sources"] = " ".join(row["price_sources"])
+            row["reference_models"] = " ".join(row["reference_models"])
             writer.writerow(row)
         return buffer.getvalue()
 
