@@ -176,6 +176,15 @@ def print_basis(result: Report) -> None:
         "serving = the cloud model the policy would otherwise have used − actual; by cloud "
         "model choice = reference − that model."
     )
+    q = result.quality
+    if q is None:
+        console.print("Quality retained: no shadow verdicts in this window (policy `shadow`).")
+    else:
+        console.print(
+            f"Quality retained: {q.retained * 100:.1f}% of {q.samples:,} sampled local answers "
+            f"judged as good as {', '.join(q.reference)} (95% CI {q.ci_low * 100:.1f}–"
+            f"{q.ci_high * 100:.1f}%, Wilson; judge {', '.join(q.judges)})."
+        )
     if total.savings_unattributed_usd:
         console.print(
             f"{usd(total.savings_unattributed_usd)} of savings come from rows recorded before "

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from gateway.ledger import verdicts
 from kernel.protocols import LedgerEntry
 
 
@@ -87,6 +88,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         "savings split (baseline), decision inputs for what-if replay, row origin",
         _add_columns("REAL", "INTEGER", "INTEGER"),
         _add_columns("DOUBLE PRECISION", "BOOLEAN", "BIGINT"),
+    ),
+    Migration(
+        3,
+        "shadow_verdicts table: one shadow-evaluation verdict per graded request, no text",
+        verdicts.create_table("TEXT", "REAL", "INTEGER"),
+        verdicts.create_table("TIMESTAMPTZ", "DOUBLE PRECISION", "BOOLEAN"),
     ),
 )
 LATEST = MIGRATIONS[-1].version

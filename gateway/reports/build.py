@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from gateway.ledger.verdicts import VerdictStore
+from gateway.reports.quality import Quality, quality_of
 from kernel.protocols import Ledger
 from kernel.reporting import GroupBy, ReportRow
 
@@ -51,6 +53,7 @@ class Report:
     rows: list[ReportRow]
     total: ReportRow
     latency_reference: LatencyReference
+    quality: Quality | None = None  # shadow evaluation over the window (all groups)
 
     @property
     def local_cost_modes(self) -> list[str]:
@@ -90,6 +93,7 @@ class Report:
             },
             "rows": [self.row_dict(r) for r in self.rows],
             "total": self.row_dict(self.total),
+            "quality": self.quality.to_json() if self.quality else None,
         }
 
     def to_csv(self) -> str:
@@ -97,7 +101,15 @@ class Report:
         buffer = io.StringIO()
         rows = [self.row_dict(r) for r in [*self.rows, self.total]]
         rows[-1]["group"] = "TOTAL"
-        fields = [k for k in rows[0] if k != "is_total"]
+        if self.quality is not None:  # a window figure: on the TOTAL line only
+            q = self.quality
+            rows[-1].update(
+                quality_retained=q.retained,
+                quality_samples=q.samples,
+                quality_ci_low=q.ci_low,
+                quality_ci_high=q.ci_high,
+            )
+        fields = [k for k in rows[-1] if k != "is_total"]
         writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
@@ -129,7 +141,10 @@ async def build_report(
         reference = LatencyReference(
             reference_estimate_ms, "estimated", total.reference_latency_samples
         )
-    return Report(since, until, group_by, tenant, rows[:-1], total, reference)
+    quality = None
+    if isinstance(ledger, VerdictStore):
+        quality = quality_of(await ledger.fetch_verdicts(since=since, until=until, tenant=tenant))
+    return Report(since, until, group_by, tenant, rows[:-1], total, reference, quality)
 
 
 def parse_moment(text: str | None, *, end: bool) -> datetime | None:
