@@ -127,7 +127,8 @@ class ShadowEvaluator:
             log.warning("shadow grading of request %s failed: %s", ex.request_id, reason)
             return
         cost = _cost(document, alias, reference.usage or Usage(), grade.usage if grade else None)
-        self._spent[_today()] = self._spent.get(_today(), 0.0) + cost
+        today = _today()
+        self._spent = {today: self._spent.get(today, 0.0) + cost}  # earlier days are done
         if grade is None:
             self.skipped["undecided"] += 1
             return
