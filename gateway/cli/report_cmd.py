@@ -115,11 +115,17 @@ def print_report(result: Report) -> None:
         "actual",
         "all-cloud",
         "savings",
-        "by local serving",
-        "by cloud model choice",
         "savings %",
         "local share",
         title=f"Cost and savings (USD) · {window}",
+    )
+    split = Table(
+        result.group_by,
+        "savings",
+        "by local serving",
+        "by cloud model choice",
+        *(["not split (older rows)"] if result.total.savings_unattributed_usd else []),
+        title="Savings split (USD)",
     )
     speed = Table(
         result.group_by,
@@ -143,10 +149,17 @@ def print_report(result: Report) -> None:
             usd(row.cost_usd),
             usd(row.counterfactual_cost_usd),
             usd(row.savings_usd),
-            usd(row.savings_local_usd),
-            usd(row.savings_cloud_choice_usd),
             _pct(row.savings_pct),
             _pct(None if row.local_share is None else row.local_share * 100),
+            style=style,
+            end_section=section,
+        )
+        split.add_row(
+            name,
+            usd(row.savings_usd),
+            usd(row.savings_local_usd),
+            usd(row.savings_cloud_choice_usd),
+            *([usd(row.savings_unattributed_usd)] if result.total.savings_unattributed_usd else []),
             style=style,
             end_section=section,
         )
@@ -162,6 +175,7 @@ def print_report(result: Report) -> None:
             end_section=section,
         )
     console.print(money)
+    console.print(split)
     console.print(speed)
     print_basis(result)
 
