@@ -8,7 +8,10 @@ Definitions (DESIGN.md §6, docs/ledger.md):
   ``local-per-hour`` (a USD hourly hardware rate amortised over throughput, tokens per second,
   configured or measured over the last local requests);
 * counterfactual = the reference cloud model's price × the same prompt tokens and the completion
-  tokens actually produced.
+  tokens actually produced;
+* baseline = the price, for the same tokens, of the cloud model the policy would otherwise have
+  used for this request (`baseline_alias`). It splits savings in two parts that sum to the total:
+  *local serving* = baseline − actual, *cloud model choice* = counterfactual − baseline.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from dataclasses import dataclass
 from cloud_backends.pricing import TokenPrice, cloud_price
 from kernel.types import Usage
 from policies.schema import PolicyDocument
-from router.decision import Target
+from router.decision import RouteDecision, Target
 from router.policy import ModelTarget
 
 _THROUGHPUT_WINDOW = 200  # local requests the measured throughput is averaged over
@@ -30,6 +33,33 @@ class Prices:
     cost: float
     counterfactual: float
     source: str | None  # how `cost` was priced: litellm, policy, local-zero, local-per-…
+    baseline: float = 0.0  # the same tokens on the baseline cloud model
+
+
+def policy_baseline(policy: PolicyDocument) -> str:
+    """The policy's all-cloud baseline alias: `baseline_model` if set, else the default route's
+    first cloud alias (its target or a fallback), else the reference model."""
+    if policy.baseline_model is not None:
+        return policy.baseline_model
+    for alias in (policy.default.target, *policy.default.fallbacks):
+        if policy.models[alias].tier == "cloud":
+            return alias
+    return policy.reference_model
+
+
+def baseline_alias(policy: PolicyDocument, decision: RouteDecision, served: Target | None) -> str:
+    """The cloud alias this request would have used had it not been served without the cloud.
+
+    A cloud answer's baseline is the model that served it. Otherwise it is the decision's first
+    cloud candidate (target, fallbacks, then candidates the PII facts withheld), else the
+    policy's baseline (`policy_baseline`).
+    """
+    if served is not None and served.tier == "cloud":
+        return served.alias
+    for target in (*decision.candidates(), *decision.withheld):
+        if target.tier == "cloud":
+            return target.alias
+    return policy_baseline(policy)
 
 
 class Accountant:
@@ -65,21 +95,29 @@ class Accountant:
         usage: Usage,
         *,
         latency_ms: float = 0.0,
+        baseline: str | None = None,
     ) -> Prices:
-        """Cost and counterfactual of one request.
+        """Cost, counterfactual and baseline cost of one request.
 
         Without a target the answer came from the response cache (it costs nothing, and the
         counterfactual is what the reference model would have charged) or nothing answered
-        (no tokens, so both are 0).
+        (no tokens, so all are 0). `baseline` is the alias from `baseline_alias` (default: the
+        policy's); a cloud answer's baseline cost is its own cost.
         """
         prompt, completion = usage.prompt_tokens, usage.completion_tokens
         counterfactual = self._price_of(policy, policy.reference_model).cost(prompt, completion)
+        alias = baseline or policy_baseline(policy)
+        baseline_cost = self._price_of(policy, alias).cost(prompt, completion)
         if target is None:
-            return Prices(0.0, counterfactual, "cache" if counterfactual else None)
+            source = "cache" if counterfactual else None
+            return Prices(0.0, counterfactual, source, baseline_cost)
         price = self._price_of(policy, target.alias)
         if price.source == "local-per-hour":
             price = self._hourly_price(prompt + completion, latency_ms)
-        return Prices(price.cost(prompt, completion), counterfactual, price.source)
+        cost = price.cost(prompt, completion)
+        if target.tier == "cloud":
+            baseline_cost = cost
+        return Prices(cost, counterfactual, price.source, baseline_cost)
 
     def reference_price(self, policy: PolicyDocument) -> TokenPrice:
         """The per-token price of the policy's reference cloud model."""

@@ -47,6 +47,7 @@ class Services:
         for task in self.background:
             task.cancel()
         await asyncio.gather(*self.background, return_exceptions=True)
+        await self.pipeline.aclose()
         await self.backends.aclose()
         await self.ledger.aclose()
         if self.policy_sync is not None:

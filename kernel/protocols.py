@@ -57,6 +57,22 @@ class LedgerEntry:
     pii_redacted: bool = False
     reference_model: str | None = None
     price_source: str | None = None
+    # The cloud alias this request would otherwise have used, and its price for the same tokens
+    # (None on rows recorded before the savings split existed): see docs/ledger.md.
+    baseline_model: str | None = None
+    baseline_cost_usd: float | None = None
+    # The decision inputs (`router.Features`), for replaying policies; `difficulty is None` on
+    # rows recorded before they were kept. Types and numbers only, never text.
+    difficulty: float | None = None
+    sensitivity: float | None = None
+    pii_types: tuple[str, ...] = ()
+    pii_blocked: tuple[str, ...] = ()
+    pii_unscanned: tuple[str, ...] = ()
+    requested_model: str | None = None
+    routed_prompt_tokens: int | None = None  # the router's prompt estimate (`prompt_tokens_gte`)
+    needs_cloud_features: bool = False
+    over_soft_budget: bool = False
+    origin: str = "live"  # "demo" for rows written by `hybridgw demo`
 
 
 class Ledger(Protocol):

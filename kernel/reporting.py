@@ -48,3 +48,11 @@ class ReportRow:
     reference_latency_p50_ms: float | None
     reference_latency_samples: int
     price_sources: tuple[str, ...]
+    # The savings split (docs/ledger.md): local serving + cloud model choice (+ the savings of
+    # rows recorded before baselines were kept, which cannot be split) = savings_usd.
+    baseline_cost_usd: float = 0.0
+    savings_local_usd: float = 0.0
+    savings_cloud_choice_usd: float = 0.0
+    savings_unattributed_usd: float = 0.0
+    reference_models: tuple[str, ...] = ()
+    demo_requests: int = 0

@@ -45,6 +45,31 @@ class PiiConfig(BaseModel):
     )
 
 
+class ShadowConfig(BaseModel):
+    """Shadow evaluation: grade a sample of local answers against the cloud reference model.
+
+    Runs in the background after the answer was given; only requests with no PII found, no
+    protect rule matched and sensitivity below `max_sensitivity` are sampled.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sample_rate: float = Field(ge=0, le=1, description="Share of eligible local answers graded.")
+    reference: str | None = Field(
+        default=None, description="Cloud alias asked the same request (default: reference_model)."
+    )
+    daily_budget_usd: float = Field(
+        gt=0, description="Cap on shadow spend (reference + judge calls) per UTC day, per replica."
+    )
+    judge: Literal["model", "exact_match"] = Field(
+        default="model",
+        description="model: the reference model grades with a fixed rubric; exact_match: both "
+        "answers are compared with the gold answer the app sends (metadata.gold_answer).",
+    )
+    max_sensitivity: float = Field(default=0.5, ge=0, le=1)
+    max_concurrency: int = Field(default=2, ge=1, le=16, description="Gradings in flight at once.")
+
+
 class PolicyDocument(RoutingPolicy):
     """A whole policy file."""
 
@@ -52,6 +77,15 @@ class PolicyDocument(RoutingPolicy):
     description: str | None = None
     reference_model: str = Field(
         description="Cloud alias whose price defines the counterfactual cost of every request."
+    )
+    baseline_model: str | None = Field(
+        default=None,
+        description="Cloud alias a request served locally would otherwise have used when its "
+        "decision names no cloud candidate (splits savings into local serving and cloud model "
+        "choice). Default: the default route's first cloud alias, else reference_model.",
+    )
+    shadow: ShadowConfig | None = Field(
+        default=None, description="Shadow evaluation of local answers (off when absent)."
     )
     apps: list[AppKey] = Field(default_factory=list)
     pii: PiiConfig = Field(default_factory=PiiConfig)
@@ -72,6 +106,13 @@ class PolicyDocument(RoutingPolicy):
                 ("reference_model",),
                 f"reference_model '{self.reference_model}' must be a cloud model alias",
             )
+        for loc, alias in (
+            (("baseline_model",), self.baseline_model),
+            (("shadow", "reference"), self.shadow.reference if self.shadow else None),
+        ):
+            spec = self.models.get(alias) if alias is not None else None
+            if alias is not None and (spec is None or spec.tier != "cloud"):
+                raise PolicyValueError(loc, f"{loc[-1]} '{alias}' must be a cloud model alias")
         seen: set[str] = set()
         for index, app in enumerate(self.apps):
             if app.name in seen:

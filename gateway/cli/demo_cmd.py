@@ -15,6 +15,7 @@ from gateway.reports.build import Report
 from kernel.reporting import GroupBy
 
 console = Console()
+DEMO_LEDGER = "sqlite:///hybridgw-demo.db"
 
 
 def demo(
@@ -23,11 +24,18 @@ def demo(
     ] = 100,
     seed: Annotated[int, typer.Option(help="Sampling seed (same seed, same prompts).")] = 2026,
     max_tokens: Annotated[int, typer.Option(min=1, help="Completion cap per request.")] = 48,
+    ledger_url: Annotated[
+        str,
+        typer.Option(
+            "--ledger", help="Where the demo's rows go (never HYBRIDGW_DATABASE_URL by default)."
+        ),
+    ] = DEMO_LEDGER,
 ) -> None:
     """Send a seeded sample of real prompts through the gateway; local model real, cloud mocked.
 
-    Records go to the configured ledger (HYBRIDGW_DATABASE_URL, default ./hybridgw.db), so
-    `hybridgw report` and /dashboard show the run afterwards.
+    Records go to the demo's own ledger (default ./hybridgw-demo.db, not the gateway's), each
+    marked origin=demo; `HYBRIDGW_DATABASE_URL=sqlite:///hybridgw-demo.db hybridgw report`
+    shows them again.
     """
     from gateway.cli.report_cmd import print_report, usd
     from gateway.demo.run import run_demo
@@ -36,10 +44,11 @@ def demo(
     from gateway.reports.build import build_report
     from gateway.settings import Settings
 
-    settings = Settings()
+    settings = Settings().model_copy(update={"database_url": ledger_url})
     prompts = load_workload(requests, seed)
     # Fallbacks and failures are counted in the report; per-request warnings would bury it.
     logging.getLogger("gateway.pipeline").setLevel(logging.ERROR)
+    console.print(f"Demo ledger: {describe_store(settings.database_url)}")
     console.print(
         f"Replaying {len(prompts)} prompts (seed {seed}) through the real pipeline: local model "
         "in-process, cloud models answered by a local mock priced with litellm's price map."
@@ -82,8 +91,15 @@ def demo(
         + "[/bold]"
     )
     console.print(
-        "Cloud latencies here are the mock's, not a real provider's. Recorded in "
-        f"{describe_store(settings.database_url)}; next: `hybridgw report --group-by tier`."
+        f"Of which {usd(total.savings_local_usd)} by local serving and "
+        f"{usd(total.savings_cloud_choice_usd)} by cloud model choice (reference model: "
+        f"{', '.join(total.reference_models) or 'none'})."
+    )
+    console.print(
+        "Cloud latencies here are the mock's, not a real provider's. Recorded (marked "
+        f"origin=demo) in {describe_store(settings.database_url)}, not in the gateway's "
+        f"ledger; next: `HYBRIDGW_DATABASE_URL={settings.database_url} hybridgw report "
+        "--group-by tier`."
     )
 
 

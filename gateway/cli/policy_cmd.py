@@ -1,10 +1,11 @@
-"""`hybridgw policy check | explain | schema`: validate, try and document routing policies."""
+"""`hybridgw policy check | explain | whatif | schema`: validate, try, replay, document."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -95,6 +96,70 @@ def explain(
         typer.echo(json.dumps(report, indent=2))
     else:
         _print_report(report)
+
+
+class WhatIfFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+@app.command()
+def whatif(
+    draft: Annotated[Path, typer.Argument(help="The draft policy YAML to replay.")],
+    policy: PolicyOption = None,
+    since: Annotated[
+        str | None, typer.Option(help="First day (YYYY-MM-DD) or ISO datetime; default 30 days.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Last day, inclusive (YYYY-MM-DD), or ISO datetime.")
+    ] = None,
+    output: Annotated[WhatIfFormat, typer.Option("--format")] = WhatIfFormat.table,
+) -> None:
+    """Replay past traffic (the ledger's decision inputs) under the draft and the current policy.
+
+    Reports how many requests change route and, for both policies, local share, cost, PII
+    exposure and estimated latency. Nothing is sent to any model.
+    """
+    from gateway.reports.build import window
+    from kernel.errors import PolicyError
+    from policies.loader import load_policy
+
+    try:
+        start, end = window(since, until)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    try:
+        current = load_policy(policy_path(policy)).document
+        proposed = load_policy(draft).document
+    except PolicyError as exc:
+        for line in exc.message.splitlines():
+            err_console.print(f"[red]error[/] {line}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    result = asyncio.run(_whatif(current, proposed, start, end))
+    if output is WhatIfFormat.json:
+        typer.echo(json.dumps(result.to_json(), indent=2))
+    elif output is WhatIfFormat.csv:
+        typer.echo(result.to_csv(), nl=False)
+    else:
+        from gateway.cli.whatif_view import print_whatif
+
+        print_whatif(result, console)
+
+
+async def _whatif(current: Any, draft: Any, since: Any, until: Any) -> Any:
+    from gateway.ledger.factory import build_ledger
+    from gateway.settings import Settings
+    from gateway.whatif import what_if_window
+
+    settings = Settings()
+    ledger = await build_ledger(settings)
+    try:
+        return await what_if_window(
+            ledger, current, draft, since=since, until=until, settings=settings
+        )
+    finally:
+        await ledger.aclose()
 
 
 @app.command()

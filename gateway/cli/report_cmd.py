@@ -119,6 +119,14 @@ def print_report(result: Report) -> None:
         "local share",
         title=f"Cost and savings (USD) · {window}",
     )
+    split = Table(
+        result.group_by,
+        "savings",
+        "by local serving",
+        "by cloud model choice",
+        *(["not split (older rows)"] if result.total.savings_unattributed_usd else []),
+        title="Savings split (USD)",
+    )
     speed = Table(
         result.group_by,
         "local p50/p95 ms",
@@ -146,6 +154,15 @@ def print_report(result: Report) -> None:
             style=style,
             end_section=section,
         )
+        split.add_row(
+            name,
+            usd(row.savings_usd),
+            usd(row.savings_local_usd),
+            usd(row.savings_cloud_choice_usd),
+            *([usd(row.savings_unattributed_usd)] if result.total.savings_unattributed_usd else []),
+            style=style,
+            end_section=section,
+        )
         speed.add_row(
             name,
             f"{_ms(row.latency_p50_ms_local)}/{_ms(row.latency_p95_ms_local)}",
@@ -158,7 +175,37 @@ def print_report(result: Report) -> None:
             end_section=section,
         )
     console.print(money)
+    console.print(split)
     console.print(speed)
+    print_basis(result)
+
+
+def print_basis(result: Report) -> None:
+    """The notes under the tables: what all-cloud means, the split, the cost and latency bases."""
+    ref = result.latency_reference
+    total = result.total
+    models = ", ".join(total.reference_models) or "none recorded"
+    console.print(
+        f"All-cloud = the same tokens on the reference model ({models}). Savings split: by local "
+        "serving = the cloud model the policy would otherwise have used − actual; by cloud "
+        "model choice = reference − that model."
+    )
+    q = result.quality
+    if q is None:
+        console.print("Quality retained: no shadow verdicts in this window (policy `shadow`).")
+    else:
+        console.print(
+            f"Quality retained: {q.retained * 100:.1f}% of {q.samples:,} sampled local answers "
+            f"judged as good as {', '.join(q.reference)} (95% CI {q.ci_low * 100:.1f}–"
+            f"{q.ci_high * 100:.1f}%, Wilson; judge {', '.join(q.judges)})."
+        )
+    if total.savings_unattributed_usd:
+        console.print(
+            f"{usd(total.savings_unattributed_usd)} of savings come from rows recorded before "
+            "the split was kept and are not split."
+        )
+    if total.demo_requests:
+        console.print(f"[yellow]{total.demo_requests:,} rows were written by `hybridgw demo`.[/]")
     modes = result.local_cost_modes or ["no local requests in this window"]
     console.print(f"Local cost basis: {', '.join(modes)}.")
     console.print(

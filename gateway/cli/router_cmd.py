@@ -137,12 +137,19 @@ def calibrate_cmd(
     dataset: Path = typer.Option(DATASET_DIR, help="Used when --labelled is not given."),
     model: Path | None = typer.Option(None, help="ONNX model (default: the shipped one)."),
     policy: Path | None = typer.Option(None, help="Policy YAML to update (else print snippet)."),
+    from_ledger: bool = typer.Option(
+        False, "--from-ledger", help="Fit on the ledger's shadow verdicts (last 30 days)."
+    ),
 ) -> None:
     """Sweep the difficulty threshold on labelled data; write it into a policy or print it."""
     from training.router.calibrate_cli import run_calibration
 
     if (target_local_share is None) == (quality_floor is None):
         raise typer.BadParameter("give exactly one of --target-local-share and --quality-floor")
+    if from_ledger:
+        from gateway.cli.calibrate_ledger import calibrate_from_ledger
+
+        return calibrate_from_ledger(target_local_share, quality_floor, policy, console)
     result = run_calibration(
         labelled=labelled,
         dataset=dataset,

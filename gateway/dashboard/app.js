@@ -40,6 +40,8 @@ async function api(query, format = "json") {
 
 function showLogin(message) {
   $("content").hidden = true;
+  $("whatif").hidden = true;
+  $("tabs").hidden = true;
   $("login").hidden = false;
   setError(message || "");
 }
@@ -69,13 +71,19 @@ function render(days, apps, tiers) {
   kpi("kpi-savings", t.savings_usd, usd(t.savings_usd));
   kpi("kpi-savings-pct", t.savings_pct, pct(t.savings_pct));
   kpi("kpi-local-share", t.local_share, share(t.local_share));
+  $("reference-model").textContent = days.basis.reference_models.join(", ") || "the reference model";
+  kpi("stat-savings-local", t.savings_local_usd, usd(t.savings_local_usd));
+  kpi("stat-savings-choice", t.savings_cloud_choice_usd, usd(t.savings_cloud_choice_usd));
+  kpi("stat-savings-unattributed", t.savings_unattributed_usd, usd(t.savings_unattributed_usd));
+  $("stat-unattributed-box").hidden = !t.savings_unattributed_usd;
+  renderQuality(days.quality);
 
   const b = days.basis;
   const local = b.local_cost_notes.length ? b.local_cost_notes.join("; ") : "no local requests";
   $("basis").textContent =
     `Local cost: ${local}. Latency reference ${ms(b.latency_reference_ms)} ms ` +
     `(${b.latency_reference_basis}${b.latency_reference_basis === "measured" ? ", " + b.latency_reference_samples + " requests" : ""}). ` +
-    "All-cloud cost = the same tokens on the policy's reference cloud model.";
+    `All-cloud cost = the same tokens on the reference cloud model (${b.reference_models.join(", ") || "none recorded"}).`;
 
   const labels = days.rows.map((r) => r.group);
   draw("chart-cost", {
@@ -143,7 +151,8 @@ function render(days, apps, tiers) {
     ...[...days.rows, Object.assign({}, t, { group: "TOTAL" })].map((r) => {
       const tr = document.createElement("tr");
       for (const cell of [r.group, r.requests, usd(r.cost_usd), usd(r.counterfactual_cost_usd),
-        usd(r.savings_usd), pct(r.savings_pct), share(r.local_share), r.fallbacks, r.pii_redacted_requests]) {
+        usd(r.savings_usd), usd(r.savings_local_usd), usd(r.savings_cloud_choice_usd), pct(r.savings_pct),
+        share(r.local_share), r.fallbacks, r.pii_redacted_requests]) {
         const td = document.createElement("td");
         td.textContent = String(cell);
         tr.append(td);
@@ -151,6 +160,79 @@ function render(days, apps, tiers) {
       return tr;
     }),
   );
+}
+
+// Shadow evaluation: share of sampled local answers judged as good as the reference model's.
+function renderQuality(q) {
+  if (!q || !q.samples) {
+    kpi("stat-quality", null, "—");
+    $("stat-quality-detail").textContent = "no shadow verdicts in this window";
+    return;
+  }
+  kpi("stat-quality", q.retained, share(q.retained));
+  $("stat-quality-detail").textContent =
+    `${q.samples} sampled local answers vs ${q.reference.join(", ")}; ` +
+    `95% CI ${share(q.ci_low)}–${share(q.ci_high)} (Wilson)`;
+}
+
+function cells(tr, values) {
+  for (const value of values) {
+    const td = document.createElement("td");
+    td.textContent = String(value);
+    tr.append(td);
+  }
+  return tr;
+}
+
+function renderWhatIf(w) {
+  $("whatif-summary").textContent =
+    `${w.changed} of ${w.requests} requests change route` +
+    (w.skipped_without_inputs ? ` (${w.skipped_without_inputs} older rows without decision inputs skipped)` : "") +
+    ". Costs replay each row's real token counts on the replayed model.";
+  $("whatif-summary").dataset.changed = String(w.changed);
+  const latency = (s) => (s.latency_ms_mean === null ? "—" : `${ms(s.latency_ms_mean)} (${s.latency_basis})`);
+  $("whatif-policies").querySelector("tbody").replaceChildren(
+    ...["current", "draft"].map((name) => {
+      const s = w[name];
+      const tr = cells(document.createElement("tr"),
+        [name, share(s.local_share), usd(s.cost_usd), s.pii_exposure, s.blocked, latency(s)]);
+      tr.dataset.policy = name;
+      tr.dataset.localShare = s.local_share === null ? "" : String(s.local_share);
+      tr.dataset.cost = String(s.cost_usd);
+      return tr;
+    }),
+  );
+  $("whatif-changes").querySelector("tbody").replaceChildren(
+    ...w.transitions.map((t) => cells(document.createElement("tr"),
+      [`${t.from_rule} → ${t.from_route}`, `${t.to_rule} → ${t.to_route}`, t.requests])),
+  );
+  $("whatif-result").hidden = false;
+}
+
+async function runWhatIf() {
+  $("whatif-error").hidden = true;
+  const q = new URLSearchParams({ since: $("since").value, until: $("until").value });
+  const response = await fetch("/admin/policy/whatif?" + q, {
+    method: "POST",
+    headers: { authorization: "Bearer " + $("whatif-key").value, "content-type": "application/yaml" },
+    body: $("whatif-draft").value,
+  });
+  const body = await response.json();
+  if (!response.ok) {
+    $("whatif-error").textContent = (body.error && body.error.message) || "HTTP " + response.status;
+    $("whatif-error").hidden = false;
+    return;
+  }
+  renderWhatIf(body);
+  document.body.dataset.whatif = "done";
+}
+
+function showTab(name) {
+  const savings = name === "savings";
+  $("content").hidden = !savings;
+  $("whatif").hidden = savings;
+  $("tab-savings").setAttribute("aria-selected", String(savings));
+  $("tab-whatif").setAttribute("aria-selected", String(!savings));
 }
 
 async function fillTenants() {
@@ -167,7 +249,8 @@ async function load() {
     await fillTenants();
     const [days, apps, tiers] = await Promise.all([api(params("day")), api(params("app")), api(params("tier"))]);
     $("login").hidden = true;
-    $("content").hidden = false;
+    $("tabs").hidden = false;
+    showTab($("whatif").hidden ? "savings" : "whatif");
     render(days, apps, tiers);
     document.body.dataset.loaded = "true";
   } catch (error) {
@@ -191,6 +274,12 @@ function init() {
   $("filters").addEventListener("submit", (e) => { e.preventDefault(); load(); });
   $("csv").addEventListener("click", () => downloadCsv().catch((e) => setError(e.message)));
   $("logout").addEventListener("click", () => { sessionStorage.removeItem(KEY); showLogin(); });
+  $("tab-savings").addEventListener("click", () => showTab("savings"));
+  $("tab-whatif").addEventListener("click", () => showTab("whatif"));
+  $("whatif-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    runWhatIf().catch((error) => { $("whatif-error").textContent = error.message; $("whatif-error").hidden = false; });
+  });
   $("login-form").addEventListener("submit", (e) => {
     e.preventDefault();
     sessionStorage.setItem(KEY, $("key").value);

@@ -2,8 +2,9 @@
 
 The local tier is the policy's real local model; every cloud alias is pointed at an in-process
 `MockUpstream` (the recording mock cloud), so no request leaves the machine while costs still
-come from litellm's price map. Records go to the configured ledger, so `hybridgw report` and the
-dashboard show the run afterwards.
+come from litellm's price map. Records go to the ledger named by `settings.database_url` (the demo
+command points it at its own file, `hybridgw-demo.db`, by default), every one marked
+`origin = "demo"`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import tempfile
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,13 +24,37 @@ import yaml
 from cloud_backends.mock_upstream import MockUpstream
 from gateway.auth import Caller
 from gateway.demo.workload import DemoPrompt
+from gateway.ledger.factory import build_ledger
 from gateway.pipeline import Exchange
 from gateway.settings import Settings
 from kernel.errors import GatewayError
+from kernel.protocols import Ledger, LedgerEntry
+from kernel.reporting import GroupBy, ReportRow
 from kernel.types import ChatRequest, Message
 from policies.loader import default_policy_path
 
 DEMO_KEY_ENV = "HYBRIDGW_DEMO_CLOUD_KEY"
+DEMO_ORIGIN = "demo"
+
+
+class DemoLedger:
+    """The demo's ledger: every entry is written to `inner` marked `origin = "demo"`."""
+
+    def __init__(self, inner: Ledger) -> None:
+        self._inner = inner
+
+    async def record(self, entry: LedgerEntry) -> None:
+        await self._inner.record(replace(entry, origin=DEMO_ORIGIN))
+
+    async def summarize(
+        self, *, since: datetime, until: datetime, group_by: GroupBy, tenant: str | None = None
+    ) -> list[ReportRow]:
+        return await self._inner.summarize(
+            since=since, until=until, group_by=group_by, tenant=tenant
+        )
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 @dataclass
@@ -70,7 +95,8 @@ async def run_demo(
             settings.policy_file or default_policy_path(), mock.base_url, Path(tmp)
         )
         services = await build_services(
-            settings.model_copy(update={"policy_file": policy, "load_local_on_start": False})
+            settings.model_copy(update={"policy_file": policy, "load_local_on_start": False}),
+            ledger=DemoLedger(await build_ledger(settings)),
         )
         run = DemoRun(since=datetime.now(UTC), until=datetime.now(UTC))
         gate = asyncio.Semaphore(concurrency)

@@ -8,10 +8,20 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 from gateway.reports.aggregate import summarize_entries
 from kernel.protocols import LedgerEntry
 from kernel.reporting import GroupBy, ReportRow
+
+
+@runtime_checkable
+class RecordSource(Protocol):
+    """A store that can list its records (what-if replay and shadow verdict reports need it)."""
+
+    async def fetch(
+        self, *, since: datetime, until: datetime, tenant: str | None = None
+    ) -> list[LedgerEntry]: ...
 
 
 class FetchingLedger(ABC):

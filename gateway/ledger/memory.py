@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from gateway.ledger.base import FetchingLedger
+from gateway.ledger.verdicts import Verdict
 from kernel.protocols import LedgerEntry
 
 
@@ -15,6 +16,7 @@ def _aware(moment: datetime) -> datetime:
 class InMemoryLedger(FetchingLedger):
     def __init__(self) -> None:
         self.entries: list[LedgerEntry] = []
+        self.verdicts: list[Verdict] = []
 
     async def record(self, entry: LedgerEntry) -> None:
         self.entries.append(entry)
@@ -31,6 +33,22 @@ class InMemoryLedger(FetchingLedger):
                 if low <= _aware(e.timestamp) < high and (tenant is None or e.tenant == tenant)
             ),
             key=lambda e: (_aware(e.timestamp), e.request_id),
+        )
+
+    async def record_verdict(self, verdict: Verdict) -> None:
+        self.verdicts.append(verdict)
+
+    async def fetch_verdicts(
+        self, *, since: datetime, until: datetime, tenant: str | None = None
+    ) -> list[Verdict]:
+        low, high = _aware(since), _aware(until)
+        return sorted(
+            (
+                v
+                for v in self.verdicts
+                if low <= _aware(v.timestamp) < high and (tenant is None or v.tenant == tenant)
+            ),
+            key=lambda v: (_aware(v.timestamp), v.request_id),
         )
 
     async def aclose(self) -> None:

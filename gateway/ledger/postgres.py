@@ -17,8 +17,10 @@ from typing import Any
 
 import psycopg
 
+from gateway.ledger import verdicts
 from gateway.ledger.base import FetchingLedger
 from gateway.ledger.schema import COLUMN_LIST, COLUMNS, MIGRATIONS, from_row, to_row
+from gateway.ledger.verdicts import Verdict
 from kernel.protocols import LedgerEntry
 
 _INSERT = (
@@ -89,18 +91,34 @@ class PostgresLedger(FetchingLedger):
         if tenant is not None:
             sql += " AND tenant = %s"
             params.append(tenant)
+        rows = await self._read(sql + " ORDER BY ts, request_id", params)
+        return [from_row(row, row[1].astimezone(UTC)) for row in rows]
+
+    async def record_verdict(self, verdict: Verdict) -> None:
+        """Store one shadow verdict (rare: on the autocommit reader connection)."""
+        row = verdicts.to_row(verdict, _aware(verdict.timestamp))
+        await self._read(verdicts.insert_sql("%s"), list(row), fetch=False)
+
+    async def fetch_verdicts(
+        self, *, since: datetime, until: datetime, tenant: str | None = None
+    ) -> list[Verdict]:
+        """The verdicts with `since <= ts < until`, oldest first."""
+        params = [_aware(since), _aware(until), *([tenant] if tenant is not None else [])]
+        rows = await self._read(verdicts.select_sql("%s", tenant is not None), params)
+        return [verdicts.from_row(row, row[1].astimezone(UTC)) for row in rows]
+
+    async def _read(self, sql: str, params: list[Any], *, fetch: bool = True) -> list[Any]:
         async with self._read_lock:
             if self._reader is None or self._reader.closed:
                 self._reader = await psycopg.AsyncConnection.connect(
                     self._url, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S
                 )
             try:
-                cur = await self._reader.execute(sql + " ORDER BY ts, request_id", params)
-                rows = await cur.fetchall()
+                cur = await self._reader.execute(sql, params)
+                return await cur.fetchall() if fetch else []
             except psycopg.OperationalError:
                 await self._reader.close()
                 raise
-        return [from_row(row, row[1].astimezone(UTC)) for row in rows]
 
     async def aclose(self) -> None:
         """Commit what is queued, stop the writer, close both connections."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from gateway.ledger import verdicts
 from kernel.protocols import LedgerEntry
 
 
@@ -56,12 +57,43 @@ def _create_ledger(ts: str, real: str, boolean: str, bigint: str) -> tuple[str, 
     )
 
 
+def _add_columns(real: str, boolean: str, bigint: str) -> tuple[str, ...]:
+    """Version 2's columns. Rows written before it keep NULL inputs (what-if skips them)."""
+    columns = (
+        "baseline_model TEXT",
+        f"baseline_cost_usd {real}",
+        f"difficulty {real}",
+        f"sensitivity {real}",
+        "pii_types TEXT",
+        "pii_blocked TEXT",
+        "pii_unscanned TEXT",
+        "requested_model TEXT",
+        f"routed_prompt_tokens {bigint}",
+        f"needs_cloud_features {boolean}",
+        f"over_soft_budget {boolean}",
+        "origin TEXT NOT NULL DEFAULT 'live'",
+    )
+    return tuple(f"ALTER TABLE ledger ADD COLUMN {column}" for column in columns)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
         "ledger table: one row per request, no text",
         _create_ledger("TEXT", "REAL", "INTEGER", "INTEGER"),
         _create_ledger("TIMESTAMPTZ", "DOUBLE PRECISION", "BOOLEAN", "BIGINT"),
+    ),
+    Migration(
+        2,
+        "savings split (baseline), decision inputs for what-if replay, row origin",
+        _add_columns("REAL", "INTEGER", "INTEGER"),
+        _add_columns("DOUBLE PRECISION", "BOOLEAN", "BIGINT"),
+    ),
+    Migration(
+        3,
+        "shadow_verdicts table: one shadow-evaluation verdict per graded request, no text",
+        verdicts.create_table("TEXT", "REAL", "INTEGER"),
+        verdicts.create_table("TIMESTAMPTZ", "DOUBLE PRECISION", "BOOLEAN"),
     ),
 )
 LATEST = MIGRATIONS[-1].version
@@ -90,6 +122,18 @@ COLUMNS: tuple[str, ...] = (
     "pii_redacted",
     "pii_counts",
     "cache_hit",
+    "baseline_model",
+    "baseline_cost_usd",
+    "difficulty",
+    "sensitivity",
+    "pii_types",
+    "pii_blocked",
+    "pii_unscanned",
+    "requested_model",
+    "routed_prompt_tokens",
+    "needs_cloud_features",
+    "over_soft_budget",
+    "origin",
 )
 COLUMN_LIST = ", ".join(COLUMNS)
 
@@ -120,7 +164,29 @@ def to_row(entry: LedgerEntry) -> tuple[Any, ...]:
         entry.pii_redacted,
         json.dumps(dict(entry.pii_counts), sort_keys=True, separators=(",", ":")),
         entry.cache_hit,
+        entry.baseline_model,
+        entry.baseline_cost_usd,
+        entry.difficulty,
+        entry.sensitivity,
+        *(_types(t) for t in (entry.pii_types, entry.pii_blocked, entry.pii_unscanned)),
+        entry.requested_model,
+        entry.routed_prompt_tokens,
+        entry.needs_cloud_features,
+        entry.over_soft_budget,
+        entry.origin,
     )
+
+
+def _types(types: tuple[str, ...]) -> str:
+    return json.dumps(sorted(types), separators=(",", ":"))
+
+
+def _untypes(text: str | None) -> tuple[str, ...]:
+    return tuple(json.loads(text)) if text else ()
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def from_row(row: tuple[Any, ...], timestamp: datetime) -> LedgerEntry:
@@ -150,4 +216,18 @@ def from_row(row: tuple[Any, ...], timestamp: datetime) -> LedgerEntry:
         pii_redacted=bool(values["pii_redacted"]),
         pii_counts=json.loads(values["pii_counts"]),
         cache_hit=bool(values["cache_hit"]),
+        baseline_model=values["baseline_model"],
+        baseline_cost_usd=_float(values["baseline_cost_usd"]),
+        difficulty=_float(values["difficulty"]),
+        sensitivity=_float(values["sensitivity"]),
+        pii_types=_untypes(values["pii_types"]),
+        pii_blocked=_untypes(values["pii_blocked"]),
+        pii_unscanned=_untypes(values["pii_unscanned"]),
+        requested_model=values["requested_model"],
+        routed_prompt_tokens=None
+        if values["routed_prompt_tokens"] is None
+        else int(values["routed_prompt_tokens"]),
+        needs_cloud_features=bool(values["needs_cloud_features"]),
+        over_soft_budget=bool(values["over_soft_budget"]),
+        origin=values["origin"],
     )

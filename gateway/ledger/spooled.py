@@ -19,7 +19,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from gateway.circuit import Circuit
+from gateway.ledger.base import RecordSource
 from gateway.ledger.spool import Spool
+from gateway.ledger.verdicts import Verdict, VerdictStore
 from kernel.protocols import Ledger, LedgerEntry
 from kernel.reporting import GroupBy, ReportRow
 
@@ -87,6 +89,26 @@ class SpooledLedger:
         return await self.store.summarize(
             since=since, until=until, group_by=group_by, tenant=tenant
         )
+
+    async def fetch(
+        self, *, since: datetime, until: datetime, tenant: str | None = None
+    ) -> list[LedgerEntry]:
+        """The store's records (what-if replay); spooled ones count once drained."""
+        if not isinstance(self.store, RecordSource):
+            raise TypeError(f"{type(self.store).__name__} cannot list its records")
+        return await self.store.fetch(since=since, until=until, tenant=tenant)
+
+    async def record_verdict(self, verdict: Verdict) -> None:
+        """Shadow verdicts go to the store directly: they are off the answer path."""
+        if isinstance(self.store, VerdictStore):
+            await self.store.record_verdict(verdict)
+
+    async def fetch_verdicts(
+        self, *, since: datetime, until: datetime, tenant: str | None = None
+    ) -> list[Verdict]:
+        if not isinstance(self.store, VerdictStore):
+            return []
+        return await self.store.fetch_verdicts(since=since, until=until, tenant=tenant)
 
     async def drain_once(self) -> int:
         """Move one batch from the spool into the store; the number moved (0: none, or failed)."""

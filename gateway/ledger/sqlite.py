@@ -18,8 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Self
 
+from gateway.ledger import verdicts
 from gateway.ledger.base import FetchingLedger
 from gateway.ledger.schema import COLUMN_LIST, COLUMNS, MIGRATIONS, from_row, to_row
+from gateway.ledger.verdicts import Verdict
 from kernel.protocols import LedgerEntry
 
 Synchronous = Literal["NORMAL", "FULL"]
@@ -73,6 +75,16 @@ class SqliteLedger(FetchingLedger):
     ) -> list[LedgerEntry]:
         """The records with `since <= timestamp < until`, oldest first."""
         return await asyncio.to_thread(self._fetch, since, until, tenant)
+
+    async def record_verdict(self, verdict: Verdict) -> None:
+        """Store one shadow verdict (rare: its own short connection, committed on return)."""
+        await asyncio.to_thread(self._write_verdict, verdict)
+
+    async def fetch_verdicts(
+        self, *, since: datetime, until: datetime, tenant: str | None = None
+    ) -> list[Verdict]:
+        """The verdicts with `since <= ts < until`, oldest first."""
+        return await asyncio.to_thread(self._fetch_verdicts, since, until, tenant)
 
     async def aclose(self) -> None:
         """Commit what is queued, then stop the writer."""
@@ -152,6 +164,26 @@ class SqliteLedger(FetchingLedger):
         finally:
             conn.close()
         return [from_row(row, parse_ts(row[1])) for row in rows]
+
+    def _write_verdict(self, verdict: Verdict) -> None:
+        conn = self._connect()
+        try:
+            with conn:
+                row = verdicts.to_row(verdict, sqlite_ts(verdict.timestamp))
+                conn.execute(verdicts.insert_sql("?"), row)
+        finally:
+            conn.close()
+
+    def _fetch_verdicts(
+        self, since: datetime, until: datetime, tenant: str | None
+    ) -> list[Verdict]:
+        params = [sqlite_ts(since), sqlite_ts(until), *([tenant] if tenant is not None else [])]
+        conn = self._connect()
+        try:
+            rows = conn.execute(verdicts.select_sql("?", tenant is not None), params).fetchall()
+        finally:
+            conn.close()
+        return [verdicts.from_row(row, parse_ts(row[1])) for row in rows]
 
 
 def _settle(done: asyncio.Future[None], error: BaseException | None) -> None:

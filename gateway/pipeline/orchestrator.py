@@ -20,6 +20,7 @@ from gateway.pipeline.exchange import Exchange, Explanation, Route, Streamed
 from gateway.pipeline.outcome import Outcome, Recorder
 from gateway.pipeline.planning import Plan, Planner
 from gateway.pipeline.relay import relay, response_usage
+from gateway.pipeline.shadow import ShadowEvaluator
 from gateway.privacy import Privacy
 from gateway.state.factory import SharedState, memory_state
 from kernel.errors import GatewayError, PolicyBlocked
@@ -50,6 +51,7 @@ class Pipeline:
         self._cache = AnswerCache(state)
         self._dispatcher = Dispatcher(backends, request_timeout_s)
         self._recorder = Recorder(ledger, accountant, metrics, state)
+        self._shadow = ShadowEvaluator(backends, ledger)
 
     async def explain(self, ex: Exchange) -> Explanation:
         """What would happen to the exchange (scan, scores, decision), without any backend."""
@@ -68,6 +70,7 @@ class Pipeline:
         response = response.model_copy(update={"usage": response_usage(ex.request, response)})
         await self._cache.put(ex, plan, response)
         await self._finish(ex, plan, Outcome(route, response.usage, ex.elapsed_ms()))
+        self._shadow.after_answer(ex, plan, route, response)  # background, sampled, budgeted
         return response, route
 
     async def stream(self, ex: Exchange) -> Streamed:
@@ -96,6 +99,14 @@ class Pipeline:
             await self._finish(ex, plan, Outcome.failed(route, exc))
             raise
         return served, replace(route, target=served.target, fallback_used=served.fallback_used)
+
+    @property
+    def shadow(self) -> ShadowEvaluator:
+        return self._shadow
+
+    async def aclose(self) -> None:
+        """Let background shadow gradings finish or cancel them (before the ledger closes)."""
+        await self._shadow.aclose()
 
     async def _finish(self, ex: Exchange, plan: Plan, outcome: Outcome) -> None:
         await self._recorder.record(ex, plan, outcome)

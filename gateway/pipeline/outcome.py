@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from gateway.accounting import Accountant
+from gateway.accounting import Accountant, baseline_alias
 from gateway.metrics import Metrics
 from gateway.pipeline.exchange import Exchange, Route
 from gateway.pipeline.planning import Plan
@@ -78,7 +78,11 @@ class Recorder:
         target = route.target
         document = ex.policy.document
         latency_ms = ex.elapsed_ms()
-        prices = self._accountant.price(document, target, usage, latency_ms=latency_ms)
+        baseline = baseline_alias(document, plan.decision, target)
+        prices = self._accountant.price(
+            document, target, usage, latency_ms=latency_ms, baseline=baseline
+        )
+        features = plan.features
         return LedgerEntry(
             request_id=ex.request_id,
             timestamp=datetime.now(UTC),
@@ -105,6 +109,17 @@ class Recorder:
             and plan.protection.redacted is not None,
             reference_model=document.reference_model,
             price_source=prices.source,
+            baseline_model=baseline,
+            baseline_cost_usd=prices.baseline,
+            difficulty=features.difficulty,
+            sensitivity=features.sensitivity,
+            pii_types=tuple(sorted(features.pii_types)),
+            pii_blocked=tuple(sorted(features.pii_blocked)),
+            pii_unscanned=tuple(sorted(features.pii_unscanned)),
+            requested_model=features.requested_model,
+            routed_prompt_tokens=features.prompt_tokens,
+            needs_cloud_features=features.needs_cloud_features,
+            over_soft_budget=features.over_soft_budget,
         )
 
     async def _settle(self, ex: Exchange, entry: LedgerEntry) -> None:

@@ -64,6 +64,9 @@ def row_of(group: str, records: Sequence[LedgerEntry], *, is_total: bool) -> Rep
     counterfactual = math.fsum(e.counterfactual_cost_usd for e in records)
     savings = counterfactual - cost
     reference = [e.latency_ms for e in answered if e.model and e.model == e.reference_model]
+    split = [e for e in records if e.baseline_cost_usd is not None]
+    unsplit = [e for e in records if e.baseline_cost_usd is None]
+    baseline = math.fsum(e.baseline_cost_usd or 0.0 for e in split)
     local_ms = [e.latency_ms for e in local]
     cloud_ms = [e.latency_ms for e in cloud]
     return ReportRow(
@@ -95,4 +98,21 @@ def row_of(group: str, records: Sequence[LedgerEntry], *, is_total: bool) -> Rep
         reference_latency_p50_ms=percentile(reference, 50),
         reference_latency_samples=len(reference),
         price_sources=tuple(sorted({e.price_source for e in records if e.price_source})),
+        baseline_cost_usd=baseline,
+        savings_local_usd=_difference(split, lambda e: e.baseline_cost_usd or 0.0),
+        savings_cloud_choice_usd=_difference(
+            split, lambda e: e.counterfactual_cost_usd, lambda e: e.baseline_cost_usd or 0.0
+        ),
+        savings_unattributed_usd=_difference(unsplit, lambda e: e.counterfactual_cost_usd),
+        reference_models=tuple(sorted({e.reference_model for e in records if e.reference_model})),
+        demo_requests=sum(1 for e in records if e.origin == "demo"),
     )
+
+
+def _difference(
+    records: Sequence[LedgerEntry],
+    plus: Callable[[LedgerEntry], float],
+    minus: Callable[[LedgerEntry], float] = lambda e: e.cost_usd,
+) -> float:
+    """Σ plus − Σ minus, summed exactly (one rounding), in any record order."""
+    return math.fsum([*(plus(e) for e in records), *(-minus(e) for e in records)])

@@ -15,11 +15,19 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from gateway.ledger.verdicts import VerdictStore
+from gateway.reports.quality import Quality, quality_of
 from kernel.protocols import Ledger
 from kernel.reporting import GroupBy, ReportRow
 
 MIN_REFERENCE_SAMPLES = 10
 DEFAULT_DAYS = 30
+SAVINGS_LABELS = {
+    "savings_local_usd": "local serving: the cloud model the policy would otherwise have used "
+    "(baseline) minus the actual cost",
+    "savings_cloud_choice_usd": "cloud model choice: the reference model minus the baseline",
+    "savings_unattributed_usd": "rows recorded before baselines were kept: not split",
+}
 LOCAL_COST_LABELS = {
     "local-zero": "local tokens priced at 0 (marginal cost only; hardware not included)",
     "local-per-token": "local tokens priced at the configured USD per 1M tokens",
@@ -45,6 +53,7 @@ class Report:
     rows: list[ReportRow]
     total: ReportRow
     latency_reference: LatencyReference
+    quality: Quality | None = None  # shadow evaluation over the window (all groups)
 
     @property
     def local_cost_modes(self) -> list[str]:
@@ -60,6 +69,7 @@ class Report:
     def row_dict(self, row: ReportRow) -> dict[str, Any]:
         out = asdict(row)
         out["price_sources"] = list(row.price_sources)
+        out["reference_models"] = list(row.reference_models)
         out["latency_saved_ms_avg"] = self.latency_saved_ms(row)
         out["latency_saving_basis"] = self.latency_reference.basis
         return out
@@ -73,6 +83,8 @@ class Report:
             "tenant": self.tenant,
             "basis": {
                 "currency": "USD",
+                "reference_models": list(self.total.reference_models),
+                "savings_split": SAVINGS_LABELS,
                 "local_cost_modes": self.local_cost_modes,
                 "local_cost_notes": [LOCAL_COST_LABELS[m] for m in self.local_cost_modes],
                 "latency_reference_ms": self.latency_reference.ms,
@@ -81,6 +93,7 @@ class Report:
             },
             "rows": [self.row_dict(r) for r in self.rows],
             "total": self.row_dict(self.total),
+            "quality": self.quality.to_json() if self.quality else None,
         }
 
     def to_csv(self) -> str:
@@ -88,11 +101,20 @@ class Report:
         buffer = io.StringIO()
         rows = [self.row_dict(r) for r in [*self.rows, self.total]]
         rows[-1]["group"] = "TOTAL"
-        fields = [k for k in rows[0] if k != "is_total"]
+        if self.quality is not None:  # a window figure: on the TOTAL line only
+            q = self.quality
+            rows[-1].update(
+                quality_retained=q.retained,
+                quality_samples=q.samples,
+                quality_ci_low=q.ci_low,
+                quality_ci_high=q.ci_high,
+            )
+        fields = [k for k in rows[-1] if k != "is_total"]
         writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
             row["price_sources"] = " ".join(row["price_sources"])
+            row["reference_models"] = " ".join(row["reference_models"])
             writer.writerow(row)
         return buffer.getvalue()
 
@@ -119,7 +141,10 @@ async def build_report(
         reference = LatencyReference(
             reference_estimate_ms, "estimated", total.reference_latency_samples
         )
-    return Report(since, until, group_by, tenant, rows[:-1], total, reference)
+    quality = None
+    if isinstance(ledger, VerdictStore):
+        quality = quality_of(await ledger.fetch_verdicts(since=since, until=until, tenant=tenant))
+    return Report(since, until, group_by, tenant, rows[:-1], total, reference, quality)
 
 
 def parse_moment(text: str | None, *, end: bool) -> datetime | None:

@@ -111,3 +111,19 @@ def assert_reconciles(reports, raw) -> None:
         assert total.errors == sum(1 for r in raw if r[4] >= 400)
         assert total.local_requests == sum(1 for r in raw if r[5] == "local" and r[4] < 400)
         assert math.isclose(math.fsum(g.cost_usd for g in groups), cost, rel_tol=1e-12)
+
+
+async def test_shadow_verdicts_round_trip(store):
+    from gateway.ledger.verdicts import Verdict
+
+    verdicts = [
+        Verdict(f"v{i}", START + timedelta(hours=i), "acme" if i % 2 else "globex", "app", "v1",
+                "local", "gpt-4o-mini", "model", i % 3 != 0, None if i % 2 else True, 0.1 * i, 1e-5)
+        for i in range(6)
+    ]  # fmt: skip
+    for verdict in verdicts:
+        await store.record_verdict(verdict)
+    await store.record_verdict(verdicts[0])  # one verdict per request id
+    assert await store.fetch_verdicts(since=START, until=END) == verdicts
+    acme = await store.fetch_verdicts(since=START, until=END, tenant="acme")
+    assert acme == [v for v in verdicts if v.tenant == "acme"]
