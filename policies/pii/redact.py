@@ -17,12 +17,12 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from kernel.errors import PolicyBlocked
+from kernel.types import ChatRequest, Message
 from policies.pii.findings import Finding, RequestFindings
 from policies.pii.operators import Operator, OperatorTable, mask_value, resolve_operators
 from policies.pii.segments import iter_segments, tool_arguments
 from policies.pii.vault import PLACEHOLDER_RE, Vault, json_escape
-from kernel.errors import PolicyBlocked
-from kernel.types import ChatRequest, Message
 
 log = logging.getLogger(__name__)
 

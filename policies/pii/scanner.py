@@ -15,11 +15,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from kernel.types import ChatRequest
 from policies.pii.findings import Finding, RequestFindings, SegmentFindings, resolve_overlaps
 from policies.pii.ner import DEFAULT_MODEL_TYPES, MODEL_TYPES, NameEngine, NameModel
 from policies.pii.recognizers import PATTERN_TYPES, ScanText, build_recognizers
 from policies.pii.segments import Segment, iter_segments
-from kernel.types import ChatRequest
 
 log = logging.getLogger(__name__)
 

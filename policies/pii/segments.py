@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from policies.pii.findings import SegmentKind
 from kernel.types import ChatRequest, Message
+from policies.pii.findings import SegmentKind
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from policies.pii.recognizers.base import (
     context_score,
     words_regex,
 )
+from policies.pii.validators import ssn_shaped
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,14 @@ _SPECS: tuple[_IdSpec, ...] = (
         (9, 64),
     ),
     _IdSpec("US_SSN", r"(?<![\w-])\d{9}(?![\w-])", us_ssn.is_valid, _SSN_WORDS, 0.3, (9, 64)),
+    _IdSpec(  # SSN-shaped in SSN context, even where the SSA never issued the area (9xx, 666)
+        "US_SSN",
+        r"(?<![\w-])(?:\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}|\d{9})(?![\w-])",
+        ssn_shaped,
+        _SSN_WORDS,
+        0.2,
+        (9, 64),
+    ),
     _IdSpec(
         "US_ITIN",
         r"(?<![\w-])9\d{2}[- ]?[5-9]\d[- ]?\d{4}(?![\w-])",
