@@ -19,7 +19,7 @@ from kernel.types import ChatRequest
 from policies.pii.findings import Finding, RequestFindings, SegmentFindings, resolve_overlaps
 from policies.pii.ner import DEFAULT_MODEL_TYPES, MODEL_TYPES, NameEngine, NameModel
 from policies.pii.recognizers import PATTERN_TYPES, ScanText, build_recognizers
-from policies.pii.segments import Segment, iter_segments
+from policies.pii.segments import Segment, iter_segments, model_view
 
 log = logging.getLogger(__name__)
 
@@ -91,21 +91,16 @@ class PiiScanner:
         """Both parts merged; where they overlap, the pattern finding (validated) wins."""
         found = self.scan(text)
         if include_model:
-            model = [
-                m
-                for m in self.scan_model(text)
-                if all(m.end <= f.start or m.start >= f.end for f in found)
-            ]
-            found = resolve_overlaps([*found, *model])
+            found = _merge(found, self.scan_model(text))
         return found
 
     def scan_request(self, req: ChatRequest, *, include_model: bool) -> RequestFindings:
-        """Scan every message's text (string or text parts) and assistant tool-call arguments."""
+        """Scan every text of every message (all roles): string content, text parts, assistant
+        tool-call arguments and `name` fields; context words carry across message and part
+        boundaries. The model part reads tool-call JSON values and names too."""
         segments: list[SegmentFindings] = []
         for seg in iter_segments(req):
-            found = self.scan_text(
-                seg.text, include_model=include_model and self._model_wanted(seg)
-            )
+            found = self.scan_segment(seg, include_model=include_model)
             if found:
                 segments.append(
                     SegmentFindings(seg.message_index, seg.kind, seg.index, tuple(found))
@@ -115,10 +110,36 @@ class PiiScanner:
             log.debug("pii scan: %s", result.counts)  # types and counts only, never values
         return result
 
-    @staticmethod
-    def _model_wanted(seg: Segment) -> bool:
-        # JSON tool arguments are structured data the name models were not trained on.
-        return seg.kind != "tool_args"
+    def scan_segment(self, seg: Segment, *, include_model: bool) -> list[Finding]:
+        """One segment: the fast part over its text (after its context), the model part over
+        its `model_view`; offsets are the segment's own."""
+        found = self._scan_in_context(seg)
+        if include_model:
+            view = model_view(seg)
+            model = [
+                Finding(m.entity_type, *view.raw_span(m.start, m.end), m.score)
+                for m in self.scan_model(view.text)
+            ]
+            found = _merge(found, model)
+        return found
+
+    def _scan_in_context(self, seg: Segment) -> list[Finding]:
+        if not seg.context_before:
+            return self.scan(seg.text)
+        shift = len(seg.context_before)
+        out = []
+        for f in self.scan(seg.context_before + seg.text):
+            if f.end > shift:  # wholly in the context: the previous segment's own finding
+                out.append(
+                    Finding(f.entity_type, max(f.start, shift) - shift, f.end - shift, f.score)
+                )
+        return out
+
+
+def _merge(found: list[Finding], model: list[Finding]) -> list[Finding]:
+    """Pattern findings plus the model findings that overlap none of them."""
+    extra = [m for m in model if all(m.end <= f.start or m.start >= f.end for f in found)]
+    return resolve_overlaps([*found, *extra]) if extra else found
 
 
 def name_model(engine: NameEngine, entities: Iterable[str]) -> NameModel:
