@@ -32,10 +32,10 @@ sys.path.insert(0, str(ROOT))
 
 from bench.report import append_section, load_average, machine  # noqa: E402
 from policies.pii import Finding, PiiScanner  # noqa: E402
-from training.pii.eval import Sample, load_jsonl, load_presidio, presidio_samples, score, table  # noqa: E402
 from policies.pii.ner import DEFAULT_MODEL_TYPES  # noqa: E402
 from policies.pii.ner_spacy import DEFAULT_MODEL, SpacyNer  # noqa: E402
 from policies.pii.ner_tagger import NameTagger  # noqa: E402
+from training.pii.eval import Sample, load_jsonl, load_presidio, presidio_samples, score, table  # noqa: E402
 from training.pii.tagger_data import presidio_split  # noqa: E402
 
 PRESIDIO_DATA = (

@@ -91,6 +91,15 @@ def ssn_shaped(value: str) -> bool:
     )
 
 
+_NINO_NEVER = frozenset({"BG", "GB", "NK", "KN", "TN", "NT", "ZZ"})
+
+
+def uk_nino_ok(value: str) -> bool:
+    """A UK National Insurance number's prefix is one HMRC allocates (the letters D, F, I, Q,
+    U, V and O-second are excluded by the pattern; these pairs here)."""
+    return value[:2].upper() not in _NINO_NEVER
+
+
 def plausible_birth_date(year: int, month: int, day: int, *, today: dt.date | None = None) -> bool:
     """A real calendar date, not in the future, and less than 125 years ago."""
     today = today or dt.date.today()

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from kernel.errors import PolicyBlocked
+from kernel.types import ChatRequest
 from policies.pii import (
     Finding,
     PiiScanner,
@@ -19,8 +21,6 @@ from policies.pii import (
     redact_request,
     resolve_operators,
 )
-from kernel.errors import PolicyBlocked
-from kernel.types import ChatRequest
 
 SCANNER = PiiScanner(use_model=False)
 EMAIL = "jane.doe@example.com"

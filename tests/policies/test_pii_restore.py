@@ -9,8 +9,8 @@ import random
 
 import pytest
 
-from policies.pii import Vault
 from kernel.types import AssistantMessage, ChatChunk, ChatResponse, Choice, ChunkChoice, Delta
+from policies.pii import Vault
 
 
 def _vault(**values: str) -> Vault:

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from kernel.types import ChatRequest
 from policies.pii import PiiScanner
 from policies.pii import scanner as scanner_module
-from training.pii.eval import load_jsonl, score
 from policies.pii.ner import NameEngine
 from policies.pii.ner_spacy import SpacyNer
 from policies.pii.ner_tagger import NameTagger
-from kernel.types import ChatRequest
+from training.pii.eval import load_jsonl, score
 
 DATA = Path(__file__).parents[1] / "data" / "pii" / "synthetic.jsonl"
 HAS_SPACY = SpacyNer.available()
