@@ -1,7 +1,7 @@
 """Training for `NameTagger` (run as `hybridgw pii train-tagger`; needs the `train` extra).
 
-The data is built by `training.pii.tagger_data` (Presidio gold split by template, refilled templates,
-spaCy as teacher on real prompts). The model is a multinomial logistic regression
+The data is built by `training.pii.tagger_data` (Presidio gold split by template, refilled
+templates, spaCy as teacher on real prompts). The model is a multinomial logistic regression
 (scikit-learn) over the features of `ner_tagger.features`; the threshold on the best entity
 probability maximises token F1 on the tuning set.
 """

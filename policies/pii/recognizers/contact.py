@@ -205,6 +205,16 @@ _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]|\.\d)")
 _IPV6 = re.compile(
     r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])"
 )
+# Well-known public DNS resolvers (Google, Cloudflare, Quad9, OpenDNS): a service everyone
+# uses, not a person's address; redacting them would break every networking question.
+PUBLIC_RESOLVERS = frozenset(
+    ipaddress.ip_address(a)
+    for a in (
+        *("8.8.8.8", "8.8.4.4", "1.1.1.1", "1.0.0.1", "9.9.9.9", "149.112.112.112"),
+        *("208.67.222.222", "208.67.220.220", "2001:4860:4860::8888", "2001:4860:4860::8844"),
+        *("2606:4700:4700::1111", "2606:4700:4700::1001", "2620:fe::fe", "2620:fe::9"),
+    )
+)
 _VERSION_WORDS = words_regex("version", "ver", "v", "release", "build", "firmware", "sdk", "oid")
 
 
@@ -213,8 +223,8 @@ def _ip(value: str, m: re.Match[str], st: ScanText) -> float | None:
         addr = ipaddress.ip_address(value)
     except ValueError:
         return None
-    if addr.is_unspecified or addr.is_loopback:
-        return None  # 0.0.0.0, 127.0.0.1, ::1 identify nobody
+    if addr.is_unspecified or addr.is_loopback or addr in PUBLIC_RESOLVERS:
+        return None  # 0.0.0.0, 127.0.0.1, ::1, 8.8.8.8 identify nobody
     if addr.version == 6 and value.count(":") < 3 and "::" not in value:
         return None  # e.g. a clock time such as 12:30:45
     return context_score(st, m.start(), m.end(), 0.8, negative=_VERSION_WORDS, negative_width=12)
