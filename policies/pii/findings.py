@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-SegmentKind = Literal["content", "part", "tool_args", "name"]
+SegmentKind = Literal["content", "part", "tool_args", "name", "tool_description"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +34,8 @@ class SegmentFindings:
 
     `kind` says where the text lives in message `message_index`: its string `content`, the text
     part `index` of a list content, the JSON `arguments` of its tool call `index`, or its
-    `name` field.
+    `name` field; `tool_description` (message index -1) is the description of the request's
+    tool definition `index`.
     """
 
     message_index: int

@@ -22,7 +22,7 @@ from kernel.errors import PolicyBlocked
 from kernel.types import ChatRequest, Message
 from policies.pii.findings import Finding, RequestFindings
 from policies.pii.operators import Operator, OperatorTable, mask_value, resolve_operators
-from policies.pii.segments import iter_segments, tool_arguments
+from policies.pii.segments import iter_segments, tool_arguments, tool_description
 from policies.pii.vault import PLACEHOLDER_RE, Vault, json_escape
 
 log = logging.getLogger(__name__)
@@ -70,9 +70,13 @@ def redact_request(
         new_texts[key] = _name_safe(new) if seg.kind == "name" else new
     if not new_texts:
         return req, vault
-    messages = [_rebuild(i, m, new_texts) for i, m in enumerate(req.messages)]
+    update: dict[str, Any] = {
+        "messages": [_rebuild(i, m, new_texts) for i, m in enumerate(req.messages)]
+    }
+    if req.tools and any(k[1] == "tool_description" for k in new_texts):
+        update["tools"] = [_rebuild_tool(j, t, new_texts) for j, t in enumerate(req.tools)]
     log.debug("pii redacted: %s", vault.counts)  # counts only, never values
-    return req.model_copy(update={"messages": messages}), vault
+    return req.model_copy(update=update), vault
 
 
 def _table(operators: Mapping[str, str]) -> OperatorTable:
@@ -175,6 +179,13 @@ def _replace_leaves(data: Any, pairs: list[tuple[str, str]]) -> Any:
     if isinstance(data, dict):
         return {k: _replace_leaves(v, pairs) for k, v in data.items()}
     return data
+
+
+def _rebuild_tool(j: int, tool: dict[str, Any], new_texts: Mapping[_SegKey, str]) -> dict[str, Any]:
+    new = new_texts.get((-1, "tool_description", j))
+    if new is None or tool_description(tool) is None:
+        return tool
+    return {**tool, "function": {**tool["function"], "description": new}}
 
 
 def _name_safe(name: str) -> str:

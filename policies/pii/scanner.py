@@ -19,7 +19,7 @@ from kernel.types import ChatRequest
 from policies.pii.findings import Finding, RequestFindings, SegmentFindings, resolve_overlaps
 from policies.pii.ner import DEFAULT_MODEL_TYPES, MODEL_TYPES, NameEngine, NameModel
 from policies.pii.recognizers import PATTERN_TYPES, ScanText, build_recognizers
-from policies.pii.segments import Segment, iter_segments, model_view
+from policies.pii.segments import Segment, iter_segments, model_view, percent_view
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +124,17 @@ class PiiScanner:
         return found
 
     def _scan_in_context(self, seg: Segment) -> list[Finding]:
+        found = self._scan_with_context(seg)
+        view = percent_view(seg.text)
+        if view is None:
+            return found
+        decoded = [
+            Finding(f.entity_type, *view.raw_span(f.start, f.end), f.score)
+            for f in self.scan(view.text)
+        ]
+        return _merge(found, decoded)
+
+    def _scan_with_context(self, seg: Segment) -> list[Finding]:
         if not seg.context_before:
             return self.scan(seg.text)
         shift = len(seg.context_before)

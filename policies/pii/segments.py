@@ -39,7 +39,12 @@ class Segment:
 
 
 def iter_segments(req: ChatRequest) -> Iterator[Segment]:
-    """Every scannable text of `req`, in message order, prose segments with their context."""
+    """Every scannable text of `req`: the tool definitions' descriptions (message index -1,
+    they are not a message), then each message's texts in order, prose with its context."""
+    for j, tool in enumerate(req.tools or ()):
+        desc = tool_description(tool)
+        if desc:
+            yield Segment(-1, "tool_description", j, desc)
     prev_tail, prev_message = "", -1
     for i, msg in enumerate(req.messages):
         for seg in message_segments(i, msg):
@@ -80,9 +85,10 @@ def tool_arguments(call: dict[str, Any]) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
-class ModelView:
-    """The text the name model reads for a segment, and where each of its characters sits in
-    the segment (`starts[i]`/`ends[i]`: the raw span of view character `i`)."""
+class TextView:
+    """A derived text to scan for a segment (what the name model reads, or the segment with
+    percent-escapes decoded), and where each of its characters sits in the segment
+    (`starts[i]`/`ends[i]`: the raw span of view character `i`)."""
 
     text: str
     starts: tuple[int, ...] | None = None  # None: the view is the segment's text itself
@@ -94,24 +100,67 @@ class ModelView:
         return self.starts[start], self.ends[end - 1]
 
 
-def model_view(seg: Segment) -> ModelView:
+def tool_description(tool: dict[str, Any]) -> str | None:
+    """The `function.description` string of an OpenAI tool definition, if it has one."""
+    fn = tool.get("function")
+    if isinstance(fn, dict):
+        desc = fn.get("description")
+        if isinstance(desc, str):
+            return desc
+    return None
+
+
+_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
+def percent_view(text: str) -> TextView | None:
+    """`text` with percent-escapes decoded (`a%40b.com` -> `a@b.com`), UTF-8 sequences
+    included; None when it has none. Text pasted from URLs carries e-mails and phones so."""
+    if "%" not in text or not _PERCENT.search(text):
+        return None
+    chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    i, n = 0, len(text)
+    while i < n:
+        m = _PERCENT.match(text, i)
+        if m is None:
+            chars.append(text[i])
+            starts.append(i)
+            ends.append(i + 1)
+            i += 1
+            continue
+        j, raw = i, bytearray()
+        while (m := _PERCENT.match(text, j)) is not None:
+            raw.append(int(text[j + 1 : j + 3], 16))
+            j += 3
+        decoded = raw.decode("utf-8", errors="replace")
+        for ch in decoded:  # every decoded character stands for the whole escaped run
+            chars.append(ch)
+            starts.append(i)
+            ends.append(j)
+        i = j
+    return TextView("".join(chars), tuple(starts), tuple(ends))
+
+
+def model_view(seg: Segment) -> TextView:
     """What the name model reads for `seg`: prose as it is; a `name` field with `_`, `-`, `.`
     as spaces; a tool call's JSON as its decoded string values, one per line (keys and syntax
     dropped)."""
     if seg.kind == "name":
-        return ModelView(seg.text.translate(_NAME_SEPARATORS))
+        return TextView(seg.text.translate(_NAME_SEPARATORS))
     if seg.kind == "tool_args":
         return json_values_view(seg.text)
-    return ModelView(seg.text)
+    return TextView(seg.text)
 
 
-def json_values_view(raw: str) -> ModelView:
+def json_values_view(raw: str) -> TextView:
     """`raw` JSON's string values, decoded, each on its own line, with the raw span of every
     character. Not JSON: `raw` itself (a truncated argument string is scanned as it is)."""
     try:
         json.loads(raw)
     except ValueError:
-        return ModelView(raw)
+        return TextView(raw)
     chars: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -133,4 +182,4 @@ def json_values_view(raw: str) -> ModelView:
         chars.append("\n")
         starts.append(stop)
         ends.append(stop)
-    return ModelView("".join(chars), tuple(starts), tuple(ends))
+    return TextView("".join(chars), tuple(starts), tuple(ends))

@@ -74,3 +74,11 @@ def test_national_id_group_covers_documents_and_national_numbers() -> None:
     for entity in ("PASSPORT", "DRIVER_LICENSE", "MEDICAL_RECORD_NUMBER", "US_SSN", "UK_NINO"):
         assert table[entity] == "mask"
     assert table["EMAIL_ADDRESS"] == "placeholder"
+
+
+def test_dashed_ssn_shape_needs_no_context_but_other_shapes_do() -> None:
+    assert [(f.entity_type) for f in SCANNER.scan("Please review: 914-27-6083, thanks")] == [
+        "US_SSN"
+    ]
+    assert SCANNER.scan("Please review: 914276083, thanks") == []
+    assert SCANNER.scan("Order 914-27-6083 shipped") == []  # a reference number, by its label

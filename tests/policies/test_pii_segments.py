@@ -135,3 +135,35 @@ def test_context_is_only_carried_between_prose_segments() -> None:
         ("part", "one\n"),
         ("part", "x"),
     ]
+
+
+def test_tool_descriptions_are_scanned_and_redacted(scanner: PiiScanner) -> None:
+    text = "Look up the record of jrmccalx@example.com, SSN 914-27-6083."
+    req = ChatRequest.model_validate(
+        {
+            "model": "m",
+            "messages": [{"role": "user", "content": "Summarise the attached record."}],
+            "tools": [
+                {"type": "function", "function": {"name": "lookup_record", "description": text}}
+            ],
+        }
+    )
+    found = scanner.scan_request(req, include_model=False)
+    assert [(s.message_index, s.kind) for s in found.segments] == [(-1, "tool_description")]
+    out, vault = redact_request(req, found, OPS)
+    assert out.tools is not None
+    sent = out.tools[0]["function"]["description"]
+    assert "jrmccalx" not in sent and "6083" not in sent
+    assert out.tools[0]["function"]["name"] == "lookup_record"
+    assert vault.restore(sent) == text
+
+
+def test_percent_encoded_values_are_found_and_come_back_encoded(scanner: PiiScanner) -> None:
+    text = "see https://crm.example/find?q=jrmccalx%40example.com&tel=%28555%29%20234-5678"
+    req = _req({"role": "user", "content": text})
+    found = scanner.scan_request(req, include_model=False)
+    assert set(found.types) == {"EMAIL_ADDRESS", "PHONE_NUMBER"}
+    out, vault = redact_request(req, found, OPS)
+    sent = out.messages[0].text()
+    assert "jrmccalx" not in sent and "234-5678" not in sent
+    assert vault.restore(sent) == text  # restored exactly as the user wrote it

@@ -24,6 +24,7 @@ GOLD_TO_OURS: dict[str, frozenset[str]] = {
     "LOCATION": frozenset({"LOCATION", "STREET_ADDRESS"}),
     "DATE_OF_BIRTH": frozenset({"DATE_OF_BIRTH"}),
     "DATE_TIME": frozenset({"DATE_OF_BIRTH"}),  # we only detect dates that are birth dates
+    "US_DRIVER_LICENSE": frozenset({"DRIVER_LICENSE"}),
 }
 
 

@@ -58,9 +58,17 @@ _SPECS: tuple[_IdSpec, ...] = (
         (9, 64),
     ),
     _IdSpec("US_SSN", r"(?<![\w-])\d{9}(?![\w-])", us_ssn.is_valid, _SSN_WORDS, 0.3, (9, 64)),
-    _IdSpec(  # SSN-shaped in SSN context, even where the SSA never issued the area (9xx, 666)
+    _IdSpec(  # dashed 3-2-4: an SSN's shape (no phone plan groups so), issued area or not
         "US_SSN",
-        r"(?<![\w-])(?:\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}|\d{9})(?![\w-])",
+        r"(?<![\w-])\d{3}-\d{2}-\d{4}(?![\w-])",
+        ssn_shaped,
+        _SSN_WORDS,
+        0.55,
+        (9, 9),
+    ),
+    _IdSpec(  # spaced or bare nine digits: an SSN only in SSN context, issued area or not
+        "US_SSN",
+        r"(?<![\w-])(?:\d{3} \d{2} \d{4}|\d{9})(?![\w-])",
         ssn_shaped,
         _SSN_WORDS,
         0.2,
