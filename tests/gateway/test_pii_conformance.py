@@ -7,6 +7,13 @@ the prompt back one character per SSE event, without `id` or `model`). `selfchec
 credential specimens) and `ci` (negative control first, then the run) must both report CLEAN
 with every check passing: no value reached the upstream, every value came back restored, the
 stream is valid SSE and the answer can be rebuilt from its fragments.
+
+The v2 response-split profile (`pii-leak-benchmark-v2 --exhaustive-splits`) puts the values in
+other request sites (system prompt, tool descriptions, percent-encoded) and cuts the echoed
+answer at every internal point: no value may reach the upstream and every echoed placeholder
+must come back (FidelityRate 1.0). Its other half, LeakRate, counts values the *upstream*
+injects into the answer that were never in the prompt; the gateway restores its own
+placeholders and does not redact answers, so that half is reported (docs/pii.md), not asserted.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from support import TEST_KEY, wait_healthy
 
 BIN = Path(sys.executable).parent
 BENCHMARK = BIN / "pii-leak-benchmark"
+BENCHMARK_V2 = BIN / "pii-leak-benchmark-v2"
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not BENCHMARK.exists(), reason="pii-leak-benchmark (dev extra) missing"),
@@ -98,10 +106,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int,
                 proc.wait(30)
 
 
-def _benchmark(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def _benchmark(
+    args: list[str], cwd: Path, binary: Path = BENCHMARK
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CONFORMANCE_TARGET_API_KEY": TEST_KEY}
     return subprocess.run(
-        [str(BENCHMARK), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=300
+        [str(binary), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=300
     )
 
 
@@ -144,3 +154,24 @@ def test_ci_with_negative_control_is_clean(served: tuple[str, int, Path]) -> Non
     assert set(run["entities"].values()) == {"contained"}
     assert run["required_checks"] and all(run["required_checks"].values())
     assert done.returncode == 0
+
+
+def test_v2_exhaustive_splits_no_request_leak_and_full_fidelity(
+    served: tuple[str, int, Path],
+) -> None:
+    url, capture_port, tmp = served
+    out = tmp / "v2"
+    done = _benchmark(
+        [
+            *("--out", str(out), "--only", "hybridgw", "--model", "auto"),
+            *("--gateway-url", f"{url}/chat/completions", "--upstream-port", str(capture_port)),
+            *("--exhaustive-splits", "--json-out", str(out / "summary.json")),
+        ],
+        tmp,
+        BENCHMARK_V2,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    row = json.loads((out / "summary.json").read_text())["rows"][0]
+    assert row["request_path_leak"] == [], row  # no site, encoding or split leaked upstream
+    assert row["fidelity_rate"] == 1.0, row  # every echoed placeholder restored, at every cut
+    assert row["echo_observable"] >= 24, row  # (unknown top-level keys get a 400: unscored)
