@@ -73,6 +73,8 @@ def redact_request(
     update: dict[str, Any] = {
         "messages": [_rebuild(i, m, new_texts) for i, m in enumerate(req.messages)]
     }
+    if (-1, "user", 0) in new_texts:
+        update["user"] = new_texts[(-1, "user", 0)]
     if req.tools and any(k[1] == "tool_description" for k in new_texts):
         update["tools"] = [_rebuild_tool(j, t, new_texts) for j, t in enumerate(req.tools)]
     log.debug("pii redacted: %s", vault.counts)  # counts only, never values

@@ -135,14 +135,16 @@ class PiiScanner:
         return _merge(found, decoded)
 
     def _scan_with_context(self, seg: Segment) -> list[Finding]:
-        if not seg.context_before:
+        if not seg.context_before and not seg.context_after:
             return self.scan(seg.text)
-        shift = len(seg.context_before)
+        shift, end = len(seg.context_before), len(seg.context_before) + len(seg.text)
         out = []
-        for f in self.scan(seg.context_before + seg.text):
-            if f.end > shift:  # wholly in the context: the previous segment's own finding
+        for f in self.scan(seg.context_before + seg.text + seg.context_after):
+            if f.end > shift and f.start < end:  # the part of it inside this segment
                 out.append(
-                    Finding(f.entity_type, max(f.start, shift) - shift, f.end - shift, f.score)
+                    Finding(
+                        f.entity_type, max(f.start, shift) - shift, min(f.end, end) - shift, f.score
+                    )
                 )
         return out
 

@@ -7,8 +7,9 @@ prompt, user, assistant, tool results). Scanning and redaction walk the same seg
 
 Two derived views: `model_view` is what the name model reads (a tool call's JSON string values,
 decoded, as lines of prose; a `name` field with `_`/`-` as spaces), with the offset map back to
-the segment; `context_before` is the end of the previous prose segment, so "my password is" in
-one message (or one half of a split message) still marks the value at the start of the next.
+the segment; `context_before`/`context_after` are the end of the previous and the start of the
+next prose segment, so "my password is" in one message (or one half of a split message) still
+marks the value at the start of the next, and a value split across two parts is found in both.
 """
 
 from __future__ import annotations
@@ -35,26 +36,40 @@ class Segment:
     kind: SegmentKind
     index: int
     text: str
-    context_before: str = ""  # tail of the previous prose segment (for context words only)
+    context_before: str = ""  # tail of the previous prose segment (context words, split values)
+    context_after: str = ""  # head of the next prose segment (a value split across the two)
 
 
 def iter_segments(req: ChatRequest) -> Iterator[Segment]:
     """Every scannable text of `req`: the tool definitions' descriptions (message index -1,
-    they are not a message), then each message's texts in order, prose with its context."""
+    they are not a message), the request's `user` field (-1 too), then each message's texts in
+    order, prose with the neighbouring prose as context."""
     for j, tool in enumerate(req.tools or ()):
         desc = tool_description(tool)
         if desc:
             yield Segment(-1, "tool_description", j, desc)
-    prev_tail, prev_message = "", -1
-    for i, msg in enumerate(req.messages):
-        for seg in message_segments(i, msg):
-            if seg.kind in _PROSE_KINDS:
-                joiner = "" if prev_message == i else "\n"  # parts of one message run on
-                context = prev_tail + joiner if prev_tail else ""
-                yield Segment(seg.message_index, seg.kind, seg.index, seg.text, context)
-                prev_tail, prev_message = seg.text[-CONTEXT_CARRY:], i
-            else:
-                yield seg
+    if req.user:
+        yield Segment(-1, "user", 0, req.user)
+    segments = [seg for i, msg in enumerate(req.messages) for seg in message_segments(i, msg)]
+    prose = [k for k, seg in enumerate(segments) if seg.kind in _PROSE_KINDS]
+    linked: dict[int, Segment] = {}
+    for before, k, after in zip([None, *prose[:-1]], prose, [*prose[1:], None], strict=True):
+        seg = segments[k]
+        head = tail = ""
+        if before is not None:
+            prev = segments[before]
+            tail = prev.text[-CONTEXT_CARRY:] + _joiner(prev, seg)
+        if after is not None:
+            nxt = segments[after]
+            head = _joiner(seg, nxt) + nxt.text[:CONTEXT_CARRY]
+        linked[k] = Segment(seg.message_index, seg.kind, seg.index, seg.text, tail, head)
+    for k, seg in enumerate(segments):
+        yield linked.get(k, seg)
+
+
+def _joiner(first: Segment, second: Segment) -> str:
+    """Parts of one message run on (a split message); separate messages are separate lines."""
+    return "" if first.message_index == second.message_index else "\n"
 
 
 def message_segments(i: int, msg: Message) -> Iterator[Segment]:

@@ -167,3 +167,34 @@ def test_percent_encoded_values_are_found_and_come_back_encoded(scanner: PiiScan
     sent = out.messages[0].text()
     assert "jrmccalx" not in sent and "234-5678" not in sent
     assert vault.restore(sent) == text  # restored exactly as the user wrote it
+
+
+def test_a_value_split_across_parts_is_redacted_on_both_sides(scanner: PiiScanner) -> None:
+    req = _req(
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "my card is 4111 1111 "},
+                {"type": "text", "text": "1111 1111, mail maria.gonz"},
+                {"type": "text", "text": "alez@example.com today"},
+            ],
+        }
+    )
+    out, vault = redact_request(req, scanner.scan_request(req, include_model=False), OPS)
+    content = out.messages[0].content
+    assert isinstance(content, list)
+    sent = "".join(part["text"] for part in content)
+    for piece in ("4111", "1111", "maria", "gonz", "alez@", "example.com"):
+        assert piece not in sent, sent
+    assert (
+        vault.restore(sent)
+        == "my card is 4111 1111 1111 1111, mail maria.gonzalez@example.com today"
+    )
+
+
+def test_the_user_field_is_scanned_and_redacted(scanner: PiiScanner) -> None:
+    req = ChatRequest.model_validate(
+        {"model": "m", "user": "maria@example.com", "messages": [{"role": "user", "content": "hi"}]}
+    )
+    out, _ = redact_request(req, scanner.scan_request(req, include_model=False), OPS)
+    assert out.user == "<EMAIL_ADDRESS_1>"
