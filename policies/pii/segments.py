@@ -53,7 +53,8 @@ def iter_segments(req: ChatRequest) -> Iterator[Segment]:
     segments = [seg for i, msg in enumerate(req.messages) for seg in message_segments(i, msg)]
     prose = [k for k, seg in enumerate(segments) if seg.kind in _PROSE_KINDS]
     linked: dict[int, Segment] = {}
-    for before, k, after in zip([None, *prose[:-1]], prose, [*prose[1:], None], strict=True):
+    befores, afters = [None, *prose][: len(prose)], [*prose[1:], None][: len(prose)]
+    for before, k, after in zip(befores, prose, afters, strict=True):
         seg = segments[k]
         head = tail = ""
         if before is not None:
