@@ -82,3 +82,10 @@ def test_dashed_ssn_shape_needs_no_context_but_other_shapes_do() -> None:
     ]
     assert SCANNER.scan("Please review: 914276083, thanks") == []
     assert SCANNER.scan("Order 914-27-6083 shipped") == []  # a reference number, by its label
+
+
+def test_every_document_label_passes_its_gate() -> None:
+    from policies.pii.recognizers.documents import DRIVER_LICENSE, MEDICAL_RECORD, PASSPORT
+
+    for rec in (PASSPORT, DRIVER_LICENSE, MEDICAL_RECORD):
+        assert all(any(g in label + " " for g in rec.gate) for label in rec.labels), rec

@@ -32,6 +32,7 @@ class LabelledIdRecognizer:
     labels: tuple[str, ...]
     value: str  # regex of the identifier itself (matched in any case)
     min_digits: int
+    gate: tuple[str, ...]  # cheap substrings (lower case), one of which every label contains
     score: float = 0.85
 
     @property
@@ -39,8 +40,10 @@ class LabelledIdRecognizer:
         return frozenset({self.entity_type})
 
     def find(self, st: ScanText) -> Iterator[Finding]:
-        rx = _compiled(self.value)
         low = st.lower
+        if not any(g in low for g in self.gate):
+            return
+        rx = _compiled(self.value)
         for label in self.labels:
             i = low.find(label)
             while i != -1:
@@ -72,6 +75,7 @@ PASSPORT = LabelledIdRecognizer(
     ("passport", "reisepass", "passeport", "pasaporte", "passaporto"),
     r"[A-Z0-9]{1,2}[0-9][A-Z0-9]{4,8}",
     min_digits=4,
+    gate=("pass", "pasap"),
 )
 DRIVER_LICENSE = LabelledIdRecognizer(
     "DRIVER_LICENSE",
@@ -83,6 +87,7 @@ DRIVER_LICENSE = LabelledIdRecognizer(
     ),
     r"[A-Z0-9](?:[A-Z0-9]|[- ](?=[A-Z0-9])){4,19}",
     min_digits=3,
+    gate=("licen", "dl#", "dl ", "dl:", "führer", "permis"),
 )
 MEDICAL_RECORD = LabelledIdRecognizer(
     "MEDICAL_RECORD_NUMBER",
@@ -93,6 +98,7 @@ MEDICAL_RECORD = LabelledIdRecognizer(
     ),
     r"[A-Z]{0,4}-?[0-9][0-9-]{3,14}[0-9]",
     min_digits=4,
+    gate=("mrn", "record", "patient", "hospital", "chart", "case"),
 )
 
 # UK driving licence: 5 surname letters (9-padded), decade digit, birth month (+50 for women),
