@@ -95,9 +95,11 @@ class PiiScanner:
         return found
 
     def scan_request(self, req: ChatRequest, *, include_model: bool) -> RequestFindings:
-        """Scan every text of every message (all roles): string content, text parts, assistant
-        tool-call arguments and `name` fields; context words carry across message and part
-        boundaries. The model part reads tool-call JSON values and names too."""
+        """Scan every text the request carries (`segments.iter_segments`): every message of
+        every role (string content, text parts, tool-call arguments, `name`), tool descriptions
+        and the `user` field. Context words and split values carry across message and part
+        boundaries; percent-encoded text is decoded too; the model part reads tool-call JSON
+        values and names."""
         segments: list[SegmentFindings] = []
         for seg in iter_segments(req):
             found = self.scan_segment(seg, include_model=include_model)
