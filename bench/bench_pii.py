@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.report import append_section, load_average, machine  # noqa: E402
+from kernel.types import ChatRequest, Message  # noqa: E402
 from policies.pii import Finding, PiiScanner  # noqa: E402
 from policies.pii.ner import DEFAULT_MODEL_TYPES  # noqa: E402
 from policies.pii.ner_spacy import DEFAULT_MODEL, SpacyNer  # noqa: E402
@@ -38,14 +39,18 @@ from policies.pii.ner_tagger import NameTagger  # noqa: E402
 from training.pii.eval import Sample, load_jsonl, load_presidio, presidio_samples, score, table  # noqa: E402
 from training.pii.tagger_data import presidio_split  # noqa: E402
 
-PRESIDIO_DATA = (
-    ROOT.parent / "shared" / "data" / "sensitivity" / "presidio" / "generated_large.json"
+# The shared data beside the checkout (/work/main -> /work/shared), or two levels up from a
+# worktree (/work/wt/x -> /work/shared).
+SHARED = next(
+    (p for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if (p / "data").is_dir()),
+    ROOT.parent / "shared",
 )
-DOLLY = ROOT.parent / "shared" / "data" / "difficulty" / "dolly_open_qa" / "open_qa.jsonl"
+PRESIDIO_DATA = SHARED / "data" / "sensitivity" / "presidio" / "generated_large.json"
+DOLLY = SHARED / "data" / "difficulty" / "dolly_open_qa" / "open_qa.jsonl"
 SYNTHETIC = ROOT / "tests" / "data" / "pii" / "synthetic.jsonl"
 PROMPT_CHARS = 2000  # ~500 tokens at ~4 characters per token
 # Gold types that neither we nor a policy act on (not personal data, or not detectable).
-UNSCORED = {"ORGANIZATION", "TITLE", "PREFIX", "DOMAIN_NAME", "US_DRIVER_LICENSE", "DATE_TIME"}
+UNSCORED = {"ORGANIZATION", "TITLE", "PREFIX", "DOMAIN_NAME", "DATE_TIME"}
 
 # Presidio is asked only for what we detect too (it would also tag every date and organisation).
 PRESIDIO_ENTITIES = [
@@ -201,6 +206,12 @@ def main() -> None:
         f"| typical ({len(typical)}) | fast scan | {latency(fast.scan, typical)} |",
         f"| dense ({len(dense)}) | fast scan | {latency(fast.scan, dense)} |",
     ]
+    requests = [ChatRequest(model="m", messages=[Message(role="user", content=p)]) for p in typical]
+    by_prompt = dict(zip(typical, requests, strict=True))
+    rows.append(
+        f"| typical | whole request, fast + tagger (`scan_request`) | "
+        f"{latency(lambda p: tagger.scan_request(by_prompt[p], include_model=True), typical)} |"
+    )
     models: dict[str, Detector] = {"name tagger": NameTagger(entities=DEFAULT_MODEL_TYPES).find}
     if spacy_ok:
         models["spaCy NER"] = SpacyNer(cache_size=0).find  # measure the model, not its cache

@@ -120,6 +120,11 @@ class Usage(BaseModel):
     completion_tokens: int = 0
     total_tokens: int = 0
 
+    @field_validator("prompt_tokens", "completion_tokens", "total_tokens", mode="before")
+    @classmethod
+    def _null_is_zero(cls, value: Any) -> Any:
+        return 0 if value is None else value
+
     @classmethod
     def of(cls, prompt_tokens: int, completion_tokens: int) -> Usage:
         return cls(
@@ -153,9 +158,17 @@ class ChatResponse(BaseModel):
 
 
 class Delta(BaseModel):
+    """A streamed choice's increment. Liberal on input: upstreams send `role: null`, extra
+    fields (`refusal`, `reasoning_content`, …) and null tool-call lists; all are accepted."""
+
     role: Literal["assistant"] | None = None
     content: str | None = None
     tool_calls: list[dict[str, Any]] | None = None
+
+    @field_validator("role", mode="before")
+    @classmethod
+    def _any_role_is_assistant(cls, value: Any) -> Any:
+        return None if value is None else "assistant"
 
 
 class ChunkChoice(BaseModel):
@@ -163,13 +176,45 @@ class ChunkChoice(BaseModel):
     delta: Delta = Field(default_factory=Delta)
     finish_reason: str | None = None
 
+    @field_validator("delta", mode="before")
+    @classmethod
+    def _null_delta(cls, value: Any) -> Any:
+        return {} if value is None else value
+
 
 class ChatChunk(BaseModel):
-    """One streamed event in OpenAI's `chat.completion.chunk` shape."""
+    """One streamed event in OpenAI's `chat.completion.chunk` shape.
 
-    id: str
+    Real OpenAI-compatible servers omit `id`, `model`, `object` or `created`, send
+    `choices: null` or `[]` on usage-only events, and add fields of their own: all accepted
+    (missing strings become ""; the backend that parsed the chunk fills them in).
+    """
+
+    id: str = ""
     object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
     created: int = Field(default_factory=lambda: int(time.time()))
-    model: str
+    model: str = ""
     choices: list[ChunkChoice] = Field(default_factory=list)
     usage: Usage | None = None
+
+    @field_validator("object", mode="before")
+    @classmethod
+    def _any_object_name(cls, value: Any) -> Any:
+        return "chat.completion.chunk"
+
+    @field_validator("id", "model", mode="before")
+    @classmethod
+    def _null_is_empty(cls, value: Any) -> Any:
+        return "" if value is None else str(value)
+
+    @field_validator("created", mode="before")
+    @classmethod
+    def _created_as_int(cls, value: Any) -> Any:
+        if isinstance(value, float):
+            return int(value)
+        return int(time.time()) if value is None else value
+
+    @field_validator("choices", mode="before")
+    @classmethod
+    def _null_choices(cls, value: Any) -> Any:
+        return [] if value is None else value

@@ -13,11 +13,13 @@ pipeline can fall back.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import orjson
+from pydantic import ValidationError
 
 from kernel.errors import (
     BackendError,
@@ -81,13 +83,15 @@ class OpenAICompatBackend:
             async with self._client().post(self._url, data=body) as response:
                 if response.status >= 400:
                     _raise_for_status(response.status, await response.read())
+                parse = _ChunkParser(model)
                 async for line in response.content:
                     if not line.startswith(b"data:"):
-                        continue
+                        continue  # comments, `event:`/`id:` fields, blank separators
                     data = line[5:].strip()
                     if data == b"[DONE]":
                         return
-                    yield ChatChunk.model_validate_json(data)
+                    if data:
+                        yield parse(data)
         except TimeoutError as exc:
             raise BackendTimeout("The model server timed out.") from exc
         except aiohttp.ClientError as exc:
@@ -112,6 +116,36 @@ def _body(req: ChatRequest, model: str, *, stream: bool = False) -> bytes:
     if stream:
         payload["stream_options"] = {"include_usage": True}
     return orjson.dumps(payload)
+
+
+class _ChunkParser:
+    """Parses one stream's SSE `data:` payloads, liberally: servers that omit `id`/`model`,
+    add fields or send events with empty `choices` are accepted; the missing id and model are
+    filled in (one id per stream). An error event or a payload that is not a chunk is a
+    BackendError (the pipeline may fall back), never a 500."""
+
+    __slots__ = ("_id", "_model")
+
+    def __init__(self, model: str) -> None:
+        self._id = f"chatcmpl-{uuid.uuid4().hex}"
+        self._model = model
+
+    def __call__(self, data: bytes) -> ChatChunk:
+        try:
+            raw = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise BackendError("The model server sent a malformed stream event.") from exc
+        if not isinstance(raw, dict) or "error" in raw:
+            raise BackendError("The model server reported an error mid-stream.")
+        try:
+            chunk = ChatChunk.model_validate(raw)
+        except ValidationError as exc:
+            raise BackendError("The model server sent an invalid stream event.") from exc
+        if chunk.id and chunk.model:
+            return chunk
+        return chunk.model_copy(
+            update={"id": chunk.id or self._id, "model": chunk.model or self._model}
+        )
 
 
 def _raise_for_status(status: int, raw: bytes) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-SegmentKind = Literal["content", "part", "tool_args"]
+SegmentKind = Literal["content", "part", "tool_args", "name", "tool_description", "user"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +33,9 @@ class SegmentFindings:
     """The findings in one scanned piece of text of a request.
 
     `kind` says where the text lives in message `message_index`: its string `content`, the text
-    part `index` of a list content, or the JSON `arguments` of its tool call `index`.
+    part `index` of a list content, the JSON `arguments` of its tool call `index`, or its
+    `name` field; `tool_description` (message index -1) is the description of the request's
+    tool definition `index`, `user` (-1) the request's `user` field.
     """
 
     message_index: int

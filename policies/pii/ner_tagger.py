@@ -27,6 +27,7 @@ import numpy as np
 
 from policies.pii.findings import Finding
 from policies.pii.ner import DEFAULT_MODEL_TYPES, MODEL_TYPES, plausible
+from policies.pii.ner_filter import NameFilter
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ OUTSIDE = "O"
 _TOKEN = re.compile(r"\w+(?:-\w+|['’](?![sS]\b)\w+)*|[^\w\s]")
 _SENTENCE_END = frozenset({".", "!", "?", ":", ";", '"', "“", "”"})
 _LETTER = re.compile(r"[^\W\d_]")
+_FILTER = NameFilter()  # read-only lists, shared by every tagger
 
 
 class Token(NamedTuple):
@@ -195,7 +197,8 @@ class NameTagger:
         if not self.entities or not text or (self._model is None and not self.load()):
             return []
         assert self._model is not None
-        return [f for f in self._model.tag(text) if f.entity_type in self.entities]
+        found = _FILTER.refine(text, self._model.tag(text), self._model.names)
+        return [f for f in found if f.entity_type in self.entities]
 
 
 class _Model:
@@ -216,6 +219,7 @@ class _Model:
         self.labels = list(labels)
         self.gazetteers = gazetteers
         self.lists = word_lists(gazetteers)
+        self.names = gazetteers.get("first", frozenset()) | gazetteers.get("last", frozenset())
         self.threshold = threshold
         self.outside = self.labels.index(OUTSIDE)
 

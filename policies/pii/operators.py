@@ -10,7 +10,8 @@ Operators (Presidio's anonymizer names where they exist):
     keep         leave the value as it is (detected and counted, not changed)
 
 `resolve_operators` turns a policy's plain `Mapping[str, str]` into a complete, validated table.
-Keys are entity types, plus two group keys: `SECRET` (API_KEY, JWT, PRIVATE_KEY, PASSWORD) and
+Keys are entity types, plus group keys: `SECRET` (API_KEY, JWT, PRIVATE_KEY, PASSWORD),
+`NATIONAL_ID` (SSNs, national numbers, passports, driver's licences, medical record numbers) and
 `DEFAULT`/`*` (every type not named). A specific type beats its group.
 """
 
@@ -19,11 +20,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal, cast, get_args
 
-from policies.pii.recognizers import SECRET_TYPES
+from policies.pii.recognizers import NATIONAL_ID_TYPES, SECRET_TYPES
 
 Operator = Literal["placeholder", "mask", "hash", "block", "keep"]
 OPERATORS: frozenset[str] = frozenset(get_args(Operator))
-GROUPS: dict[str, frozenset[str]] = {"SECRET": SECRET_TYPES}
+GROUPS: dict[str, frozenset[str]] = {"SECRET": SECRET_TYPES, "NATIONAL_ID": NATIONAL_ID_TYPES}
 DEFAULT_KEYS = frozenset({"DEFAULT", "*"})
 
 

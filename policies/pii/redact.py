@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,12 +22,13 @@ from kernel.errors import PolicyBlocked
 from kernel.types import ChatRequest, Message
 from policies.pii.findings import Finding, RequestFindings
 from policies.pii.operators import Operator, OperatorTable, mask_value, resolve_operators
-from policies.pii.segments import iter_segments, tool_arguments
+from policies.pii.segments import iter_segments, tool_arguments, tool_description
 from policies.pii.vault import PLACEHOLDER_RE, Vault, json_escape
 
 log = logging.getLogger(__name__)
 
 _SegKey = tuple[int, str, int]  # message index, kind, index
+_NOT_NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 
 
 def blocked_types(findings: RequestFindings, operators: Mapping[str, str]) -> list[str]:
@@ -65,12 +67,18 @@ def redact_request(
             new = _redact_json_leaves(text, seg.findings, table, vault)
         else:
             new = _redact_text(text, seg.findings, table, vault, is_json=seg.kind == "tool_args")
-        new_texts[key] = new
+        new_texts[key] = _name_safe(new) if seg.kind == "name" else new
     if not new_texts:
         return req, vault
-    messages = [_rebuild(i, m, new_texts) for i, m in enumerate(req.messages)]
+    update: dict[str, Any] = {
+        "messages": [_rebuild(i, m, new_texts) for i, m in enumerate(req.messages)]
+    }
+    if (-1, "user", 0) in new_texts:
+        update["user"] = new_texts[(-1, "user", 0)]
+    if req.tools and any(k[1] == "tool_description" for k in new_texts):
+        update["tools"] = [_rebuild_tool(j, t, new_texts) for j, t in enumerate(req.tools)]
     log.debug("pii redacted: %s", vault.counts)  # counts only, never values
-    return req.model_copy(update={"messages": messages}), vault
+    return req.model_copy(update=update), vault
 
 
 def _table(operators: Mapping[str, str]) -> OperatorTable:
@@ -175,8 +183,23 @@ def _replace_leaves(data: Any, pairs: list[tuple[str, str]]) -> Any:
     return data
 
 
+def _rebuild_tool(j: int, tool: dict[str, Any], new_texts: Mapping[_SegKey, str]) -> dict[str, Any]:
+    new = new_texts.get((-1, "tool_description", j))
+    if new is None or tool_description(tool) is None:
+        return tool
+    return {**tool, "function": {**tool["function"], "description": new}}
+
+
+def _name_safe(name: str) -> str:
+    """A redacted `name` field kept to OpenAI's `^[A-Za-z0-9_-]{1,64}$` (`<PERSON_1>` ->
+    `PERSON_1`); names never come back in answers, so nothing needs restoring."""
+    return _NOT_NAME_CHARS.sub("", name.replace("#", "_"))[:64] or "redacted"
+
+
 def _rebuild(i: int, msg: Message, new_texts: Mapping[_SegKey, str]) -> Message:
     update: dict[str, Any] = {}
+    if (i, "name", 0) in new_texts:
+        update["name"] = new_texts[(i, "name", 0)]
     if (i, "content", 0) in new_texts:
         update["content"] = new_texts[(i, "content", 0)]
     elif isinstance(msg.content, list) and any(k[0] == i and k[1] == "part" for k in new_texts):

@@ -1,8 +1,9 @@
 """Restoring placeholders in a streamed answer, where one may be split across chunks.
 
 Each stream (a choice's content, or one tool call's arguments in a choice) keeps back only a
-tail that is a proper prefix of a placeholder the vault issued (`<PERS` of `<PERSON_1>`), at most
-one placeholder long; everything before it is emitted at once. Nothing else is buffered, so the
+tail that may still become a form of a placeholder the vault issued (`<PERS` of `<PERSON_1>`,
+`[pers`, `&lt;PER`, a bare `PERSON_`), at most `MAX_FORM` characters; everything before it is
+emitted at once. Nothing else is buffered, so the
 first bytes reach the client as soon as the model sends them.
 
     restorer = vault.stream_restorer()
@@ -17,10 +18,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kernel.types import ChatChunk, ChunkChoice, Delta
+from policies.pii.placeholders import MAX_FORM
 
 if TYPE_CHECKING:
     from policies.pii.vault import Vault
 
+_OPENERS = frozenset("<[{&«\\")
 _Key = tuple[int, int | None]  # (choice index, tool-call index or None for content)
 
 
@@ -52,11 +55,21 @@ class StreamRestorer:
 
     def _feed(self, key: _Key, text: str) -> str:
         buf = self._pending.pop(key, "") + text
-        cut = buf.rfind("<")
-        if cut >= 0 and self._vault.partial_placeholder(buf[cut:]):
+        cut = self._holdback(buf)
+        if cut < len(buf):
             self._pending[key] = buf[cut:]
             buf = buf[:cut]
         return self._restore(key, buf)
+
+    def _holdback(self, buf: str) -> int:
+        """Where the tail that may still become a placeholder starts (len(buf): nowhere). Only
+        an opener (`<`, `[`, `{`, `&`, `«`, `\\`) or the start of a word can begin one."""
+        for i in range(max(0, len(buf) - MAX_FORM), len(buf)):
+            c = buf[i]
+            starts = c in _OPENERS or (c.isupper() and (i == 0 or not buf[i - 1].isalnum()))
+            if starts and self._vault.partial_placeholder(buf[i:]):
+                return i
+        return len(buf)
 
     def _flush(self, key: _Key) -> str:
         return self._restore(key, self._pending.pop(key, ""))

@@ -19,7 +19,7 @@ from kernel.types import ChatRequest
 from policies.pii.findings import Finding, RequestFindings, SegmentFindings, resolve_overlaps
 from policies.pii.ner import DEFAULT_MODEL_TYPES, MODEL_TYPES, NameEngine, NameModel
 from policies.pii.recognizers import PATTERN_TYPES, ScanText, build_recognizers
-from policies.pii.segments import Segment, iter_segments
+from policies.pii.segments import Segment, iter_segments, model_view, percent_view
 
 log = logging.getLogger(__name__)
 
@@ -91,21 +91,18 @@ class PiiScanner:
         """Both parts merged; where they overlap, the pattern finding (validated) wins."""
         found = self.scan(text)
         if include_model:
-            model = [
-                m
-                for m in self.scan_model(text)
-                if all(m.end <= f.start or m.start >= f.end for f in found)
-            ]
-            found = resolve_overlaps([*found, *model])
+            found = _merge(found, self.scan_model(text))
         return found
 
     def scan_request(self, req: ChatRequest, *, include_model: bool) -> RequestFindings:
-        """Scan every message's text (string or text parts) and assistant tool-call arguments."""
+        """Scan every text the request carries (`segments.iter_segments`): every message of
+        every role (string content, text parts, tool-call arguments, `name`), tool descriptions
+        and the `user` field. Context words and split values carry across message and part
+        boundaries; percent-encoded text is decoded too; the model part reads tool-call JSON
+        values and names."""
         segments: list[SegmentFindings] = []
         for seg in iter_segments(req):
-            found = self.scan_text(
-                seg.text, include_model=include_model and self._model_wanted(seg)
-            )
+            found = self.scan_segment(seg, include_model=include_model)
             if found:
                 segments.append(
                     SegmentFindings(seg.message_index, seg.kind, seg.index, tuple(found))
@@ -115,10 +112,49 @@ class PiiScanner:
             log.debug("pii scan: %s", result.counts)  # types and counts only, never values
         return result
 
-    @staticmethod
-    def _model_wanted(seg: Segment) -> bool:
-        # JSON tool arguments are structured data the name models were not trained on.
-        return seg.kind != "tool_args"
+    def scan_segment(self, seg: Segment, *, include_model: bool) -> list[Finding]:
+        """One segment: the fast part over its text (after its context), the model part over
+        its `model_view`; offsets are the segment's own."""
+        found = self._scan_in_context(seg)
+        if include_model:
+            view = model_view(seg)
+            model = [
+                Finding(m.entity_type, *view.raw_span(m.start, m.end), m.score)
+                for m in self.scan_model(view.text)
+            ]
+            found = _merge(found, model)
+        return found
+
+    def _scan_in_context(self, seg: Segment) -> list[Finding]:
+        found = self._scan_with_context(seg)
+        view = percent_view(seg.text)
+        if view is None:
+            return found
+        decoded = [
+            Finding(f.entity_type, *view.raw_span(f.start, f.end), f.score)
+            for f in self.scan(view.text)
+        ]
+        return _merge(found, decoded)
+
+    def _scan_with_context(self, seg: Segment) -> list[Finding]:
+        if not seg.context_before and not seg.context_after:
+            return self.scan(seg.text)
+        shift, end = len(seg.context_before), len(seg.context_before) + len(seg.text)
+        out = []
+        for f in self.scan(seg.context_before + seg.text + seg.context_after):
+            if f.end > shift and f.start < end:  # the part of it inside this segment
+                out.append(
+                    Finding(
+                        f.entity_type, max(f.start, shift) - shift, min(f.end, end) - shift, f.score
+                    )
+                )
+        return out
+
+
+def _merge(found: list[Finding], model: list[Finding]) -> list[Finding]:
+    """Pattern findings plus the model findings that overlap none of them."""
+    extra = [m for m in model if all(m.end <= f.start or m.start >= f.end for f in found)]
+    return resolve_overlaps([*found, *extra]) if extra else found
 
 
 def name_model(engine: NameEngine, entities: Iterable[str]) -> NameModel:

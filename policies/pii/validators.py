@@ -78,6 +78,28 @@ def isbn_ok(value: str) -> bool:
     return len(compact) == 13 and compact[:3] in ("978", "979") and bool(_isbn.is_valid(compact))
 
 
+def ssn_shaped(value: str) -> bool:
+    """Nine digits whose area, group and serial are not all zeros (an SSN's shape, whether or
+    not the SSA ever issued that area)."""
+    digits = digits_only(value)
+    return (
+        len(digits) == 9
+        and digits.isdigit()
+        and digits[:3] != "000"
+        and digits[3:5] != "00"
+        and digits[5:] != "0000"
+    )
+
+
+_NINO_NEVER = frozenset({"BG", "GB", "NK", "KN", "TN", "NT", "ZZ"})
+
+
+def uk_nino_ok(value: str) -> bool:
+    """A UK National Insurance number's prefix is one HMRC allocates (the letters D, F, I, Q,
+    U, V and O-second are excluded by the pattern; these pairs here)."""
+    return value[:2].upper() not in _NINO_NEVER
+
+
 def plausible_birth_date(year: int, month: int, day: int, *, today: dt.date | None = None) -> bool:
     """A real calendar date, not in the future, and less than 125 years ago."""
     today = today or dt.date.today()
@@ -96,13 +118,13 @@ def shannon_entropy(value: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
 
 
-_PLACEHOLDER_WORDS = ("example", "xxxx", "your", "redacted", "dummy", "placeholder", "changeme")
-
-
-def looks_like_placeholder(value: str) -> bool:
-    """Documentation stand-ins such as `AKIAIOSFODNN7EXAMPLE`, `sk-xxxx…`, `<your-key>`."""
+def is_template_reference(value: str) -> bool:
+    """A reference to where a secret lives, not the secret: `${TOKEN}`, `{{ vault }}`,
+    `<your-key>`, `os.environ["KEY"]`, `process.env.KEY`, `%(password)s`, `********`."""
     low = value.lower()
-    return any(w in low for w in _PLACEHOLDER_WORDS) or value[:1] in "<{$*"
+    if value[:1] in "<{$*%" or "(" in value or "${" in value:
+        return True
+    return low.startswith(("os.", "env.", "process.env", "getenv", "settings.", "config."))
 
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

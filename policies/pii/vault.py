@@ -6,8 +6,9 @@ same placeholder (`<PERSON_1>` in every message that mentions it) and different 
 share one; numbers already present in the request's own text are skipped, so a user who typed
 `<PERSON_1>` does not get someone else's value back.
 
-Restoration replaces only placeholders this vault issued: a model that invents `<PERSON_9>`
-sees it passed through unchanged. `repr()` shows counts, never values.
+Restoration replaces only placeholders this vault issued, in whatever form a model rewrote them
+to (spacing, case, other brackets, HTML escapes; `placeholders.py`): a model that invents
+`<PERSON_9>` sees it passed through unchanged. `repr()` shows counts, never values.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from kernel.types import AssistantMessage, ChatResponse
+from policies.pii.placeholders import KeyPrefixes, key, restore_forms
 
 if TYPE_CHECKING:
     from policies.pii.restore import StreamRestorer
@@ -38,7 +40,10 @@ def json_escape(value: str) -> str:
 class Vault:
     """Reversible placeholders and salted hashes for one request."""
 
-    __slots__ = ("_by_placeholder", "_by_value", "_counters", "_prefixes", "_salt", "_taken")
+    __slots__ = (
+        *("_by_placeholder", "_by_value", "_counters", "_keyed", "_prefixes", "_salt"),
+        "_taken",
+    )
 
     def __init__(self, *, taken: Iterable[str] = (), salt: bytes | None = None) -> None:
         self._by_value: dict[str, str] = {}
@@ -46,7 +51,8 @@ class Vault:
         self._counters: Counter[str] = Counter()
         self._taken = frozenset(taken)
         self._salt = salt if salt is not None else secrets.token_bytes(16)
-        self._prefixes: frozenset[str] | None = None
+        self._prefixes: KeyPrefixes | None = None
+        self._keyed: dict[str, str] | None = None
 
     # -- issuing -------------------------------------------------------------------------------
 
@@ -62,7 +68,7 @@ class Vault:
                 break
         self._by_value[value] = token
         self._by_placeholder[token] = value
-        self._prefixes = None
+        self._prefixes = self._keyed = None
         return token
 
     def hash_token(self, entity_type: str, value: str) -> str:
@@ -73,19 +79,26 @@ class Vault:
     # -- restoring -----------------------------------------------------------------------------
 
     def restore(self, text: str) -> str:
-        """`text` with every placeholder this vault issued replaced by its value."""
-        if not self._by_placeholder or "<" not in text:
+        """`text` with every placeholder this vault issued replaced by its value, also in the
+        forms models rewrite it to (`< PERSON_1 >`, `[person_1]`, `&lt;PERSON_1&gt;`, a bare
+        `PERSON_1`; see `policies.pii.placeholders`)."""
+        if not self._by_placeholder:
             return text
-        return PLACEHOLDER_RE.sub(lambda m: self._by_placeholder.get(m[0], m[0]), text)
+        return restore_forms(text, self._by_key().get)
 
     def restore_json(self, text: str) -> str:
         """Like `restore`, for text inside JSON strings (tool-call arguments): values escaped."""
-        if not self._by_placeholder or "<" not in text:
+        if not self._by_placeholder:
             return text
-        return PLACEHOLDER_RE.sub(
-            lambda m: json_escape(v) if (v := self._by_placeholder.get(m[0])) is not None else m[0],
-            text,
+        keyed = self._by_key()
+        return restore_forms(
+            text, lambda k: json_escape(v) if (v := keyed.get(k)) is not None else None
         )
+
+    def _by_key(self) -> dict[str, str]:
+        if self._keyed is None:
+            self._keyed = {key(p.strip("<>")): v for p, v in self._by_placeholder.items()}
+        return self._keyed
 
     def restore_response(self, resp: ChatResponse) -> ChatResponse:
         """A copy of `resp` with content and tool-call arguments of every choice restored."""
@@ -117,12 +130,10 @@ class Vault:
         return StreamRestorer(self)
 
     def partial_placeholder(self, tail: str) -> bool:
-        """True when `tail` is a proper prefix of a placeholder this vault issued."""
+        """True when `tail` may still grow into a form of a placeholder this vault issued."""
         if self._prefixes is None:
-            self._prefixes = frozenset(
-                p[:i] for p in self._by_placeholder for i in range(1, len(p))
-            )
-        return tail in self._prefixes
+            self._prefixes = KeyPrefixes(self._by_placeholder)
+        return self._prefixes.could_complete(tail)
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
@@ -144,7 +155,7 @@ class Vault:
         """Forget every value now (the vault is unusable for restoration afterwards)."""
         self._by_value.clear()
         self._by_placeholder.clear()
-        self._prefixes = None
+        self._prefixes = self._keyed = None
 
     def __enter__(self) -> Vault:
         return self

@@ -23,7 +23,7 @@ def _vault(**values: str) -> Vault:
 VAULT = _vault(PERSON="Ann Lee", EMAIL_ADDRESS='a"b@x.io', PERSON_2="Bo Chen")
 # <PERSON_1>=Ann Lee, <EMAIL_ADDRESS_1>=a"b@x.io, <PERSON_2>=Bo Chen
 ANSWER = "Hi <PERSON_1>! Mail <EMAIL_ADDRESS_1> or <PERSON_2>; not <PERSON_3> or <PERSON_1 >.<"
-RESTORED = 'Hi Ann Lee! Mail a"b@x.io or Bo Chen; not <PERSON_3> or <PERSON_1 >.<'
+RESTORED = 'Hi Ann Lee! Mail a"b@x.io or Bo Chen; not <PERSON_3> or Ann Lee.<'
 
 
 def test_restore_text_leaves_unknown_placeholders() -> None:
@@ -194,3 +194,54 @@ def test_placeholder_that_is_a_prefix_of_another() -> None:
         restorer = vault.stream_restorer()
         out = restorer.feed(0, answer[:cut]) + restorer.feed(0, answer[cut:]) + restorer.flush(0)
         assert out == "Name1Name10 Name11", cut
+
+
+MANGLED = [
+    "< PERSON_1 >",
+    "<person_1>",
+    "[PERSON_1]",
+    "{PERSON 1}",
+    "&lt;PERSON_1&gt;",
+    "\\<PERSON_1\\>",
+    "«PERSON-1»",
+    "PERSON_1",
+    "[ Person 1 ]",
+]
+
+
+@pytest.mark.parametrize("form", MANGLED)
+def test_restore_survives_what_models_do_to_placeholders(form: str) -> None:
+    answer = f"Dear {form}, thanks. Regards to {form}!"
+    assert VAULT.restore(answer) == "Dear Ann Lee, thanks. Regards to Ann Lee!"
+    for step in (1, 2, 3, 7):  # and split across chunks of every size
+        restorer = VAULT.stream_restorer()
+        pieces = [answer[i : i + step] for i in range(0, len(answer), step)]
+        assert "".join(restorer.feed(0, p) for p in pieces) + restorer.flush(0) == (
+            "Dear Ann Lee, thanks. Regards to Ann Lee!"
+        )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["the person 1 said", "PERSON_12 is not issued", "[PERSON_9]", "<PERSON_1 and", "x<5 & y>3"],
+)
+def test_only_issued_placeholders_in_recognised_forms_are_restored(text: str) -> None:
+    assert VAULT.restore(text) == text
+    restorer = VAULT.stream_restorer()
+    assert "".join(restorer.feed(0, c) for c in text) + restorer.flush(0) == text
+
+
+def test_upstream_chunks_without_id_or_model_are_accepted_and_restored() -> None:
+    raw = [
+        {"choices": [{"delta": {"content": "Hi <PERS"}}]},
+        {"choices": [{"delta": {"content": "ON_1>", "refusal": None}, "logprobs": None}], "x": 1},
+        {"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": None}},
+        {"object": "chat.completion", "choices": None},
+    ]
+    chunks = [ChatChunk.model_validate(r) for r in raw]
+    assert chunks[0].id == "" and chunks[2].usage is not None and chunks[3].choices == []
+    restorer = VAULT.stream_restorer()
+    text = "".join(
+        c.choices[0].delta.content or "" for c in map(restorer.restore_chunk, chunks) if c.choices
+    )
+    assert text == "Hi Ann Lee"

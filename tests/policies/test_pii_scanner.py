@@ -99,7 +99,7 @@ def test_model_finds_names_and_places(engine: NameEngine) -> None:
 def test_synthetic_set_decoys_survive_and_pattern_recall_holds() -> None:
     scanner = PiiScanner(use_model=False)
     report = score(load_jsonl(DATA), scanner.scan)
-    assert report.decoys > 100 and report.decoys_survived == report.decoys, report.decoy_hits
+    assert report.decoys >= 300 and report.decoys_survived == report.decoys, report.decoy_hits
     for etype in (
         "EMAIL_ADDRESS",
         "CREDIT_CARD",

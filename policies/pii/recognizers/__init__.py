@@ -13,6 +13,7 @@ from policies.pii.recognizers.address import AddressRecognizer
 from policies.pii.recognizers.base import PatternRecognizer, Recognizer, ScanText
 from policies.pii.recognizers.contact import EMAIL, IPV4, IPV6, PhoneRecognizer
 from policies.pii.recognizers.dates import DateOfBirthRecognizer
+from policies.pii.recognizers.documents import DOCUMENT_IDS
 from policies.pii.recognizers.financial import CREDIT_CARD, IBAN
 from policies.pii.recognizers.national_ids import NATIONAL_IDS
 from policies.pii.recognizers.person import PersonContextRecognizer
@@ -27,6 +28,7 @@ def all_recognizers() -> list[Recognizer]:
         CREDIT_CARD,
         IBAN,
         *NATIONAL_IDS,
+        *DOCUMENT_IDS,
         PhoneRecognizer(),
         IPV4,
         IPV6,
@@ -37,6 +39,9 @@ def all_recognizers() -> list[Recognizer]:
 
 
 PATTERN_TYPES: frozenset[str] = frozenset(t for r in all_recognizers() for t in r.entity_types)
+# Government and institutional identifiers (the operator group `NATIONAL_ID`).
+_ID_RECOGNIZERS: tuple[Recognizer, ...] = (*NATIONAL_IDS, *DOCUMENT_IDS)
+NATIONAL_ID_TYPES: frozenset[str] = frozenset(t for r in _ID_RECOGNIZERS for t in r.entity_types)
 
 
 def build_recognizers(entities: Iterable[str] | None = None) -> list[Recognizer]:
@@ -49,6 +54,7 @@ def build_recognizers(entities: Iterable[str] | None = None) -> list[Recognizer]
 
 
 __all__ = [
+    "NATIONAL_ID_TYPES",
     "PATTERN_TYPES",
     "SECRET_TYPES",
     "PatternRecognizer",

@@ -66,6 +66,13 @@ _PHONE = re.compile(
 _EXT = re.compile(r"[ ]?(?:x|ext\.?|extension)[ ]?\d{1,6}$")
 _DATE_LIKE = re.compile(r"^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}\b|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$)")
 _SSN_SHAPE = re.compile(r"^\d{3}[- ]\d{2}[- ]\d{4}$")  # no phone plan groups digits 3-2-4
+# Shapes that say "phone number" whether or not the number is dialable (fictional 555 numbers,
+# unassigned ranges): NANP 3-3-4 with a consistent separator or (area), and +CC with groups.
+_PHONE_SHAPE = re.compile(
+    r"^(?:(?:\+?1[ .-]?)?(?:\([2-9]\d\d\) ?[2-9]\d\d[ .-]\d{4}|[2-9]\d\d-[2-9]\d\d-\d{4}"
+    r"|[2-9]\d\d\.[2-9]\d\d\.\d{4}|[2-9]\d\d [2-9]\d\d \d{4})"
+    r"|\+\d{1,3}(?:[ .-]\(?\d{1,5}\)?){2,5})$"
+)
 _YEAR_RANGE = re.compile(r"^(?:19|20)\d\d ?[-.] ?(?:19|20)\d\d$")
 _DOTTED_QUAD = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 _PHONE_WORDS = words_regex(
@@ -100,6 +107,8 @@ _NOT_PHONE_WORDS = words_regex(
     *REFERENCE_WORDS_LIST,
     *("apt", "apartment", "suite", "unit", "room", "ssn", "social security", "nhs", "aadhaar"),
     *("pesel", "license", "licence", "passport", "account", "iban", "routing", "tax", "itin"),
+    *("sin", "social insurance", "tfn", "tax file", "bsn", "cpf", "nino", "national insurance"),
+    *("mrn", "medical record", "patient id", "hospital number", "nir", "steuer", "idnr"),
 )
 NATIONAL_REGIONS: tuple[str, ...] = ("US", "GB", "DE", "FR", "IN")
 
@@ -142,6 +151,8 @@ class PhoneRecognizer:
         valid = self._valid(body, international)
         if valid:
             base = 0.75 if formatted else 0.4
+        elif _PHONE_SHAPE.match(body):
+            base = 0.6  # written as a phone number: 555-867-5309, +1 555 867 5309, (555) …
         elif formatted and (body.count(" ") + body.count("-") + body.count(".") >= 1):
             base = 0.3  # possible but unverified: needs context
         else:
@@ -194,6 +205,16 @@ _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]|\.\d)")
 _IPV6 = re.compile(
     r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])"
 )
+# Well-known public DNS resolvers (Google, Cloudflare, Quad9, OpenDNS): a service everyone
+# uses, not a person's address; redacting them would break every networking question.
+PUBLIC_RESOLVERS = frozenset(
+    ipaddress.ip_address(a)
+    for a in (
+        *("8.8.8.8", "8.8.4.4", "1.1.1.1", "1.0.0.1", "9.9.9.9", "149.112.112.112"),
+        *("208.67.222.222", "208.67.220.220", "2001:4860:4860::8888", "2001:4860:4860::8844"),
+        *("2606:4700:4700::1111", "2606:4700:4700::1001", "2620:fe::fe", "2620:fe::9"),
+    )
+)
 _VERSION_WORDS = words_regex("version", "ver", "v", "release", "build", "firmware", "sdk", "oid")
 
 
@@ -202,8 +223,8 @@ def _ip(value: str, m: re.Match[str], st: ScanText) -> float | None:
         addr = ipaddress.ip_address(value)
     except ValueError:
         return None
-    if addr.is_unspecified or addr.is_loopback:
-        return None  # 0.0.0.0, 127.0.0.1, ::1 identify nobody
+    if addr.is_unspecified or addr.is_loopback or addr in PUBLIC_RESOLVERS:
+        return None  # 0.0.0.0, 127.0.0.1, ::1, 8.8.8.8 identify nobody
     if addr.version == 6 and value.count(":") < 3 and "::" not in value:
         return None  # e.g. a clock time such as 12:30:45
     return context_score(st, m.start(), m.end(), 0.8, negative=_VERSION_WORDS, negative_width=12)

@@ -11,11 +11,17 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from stdnum.au import tfn as au_tfn
+from stdnum.br import cpf as br_cpf
+from stdnum.ca import sin as ca_sin
+from stdnum.de import idnr as de_idnr
 from stdnum.es import nif as es_nif
+from stdnum.fr import nir as fr_nir
 from stdnum.gb import nhs as gb_nhs
 from stdnum.in_ import aadhaar as in_aadhaar
 from stdnum.in_ import pan as in_pan
 from stdnum.it import codicefiscale as it_cf
+from stdnum.nl import bsn as nl_bsn
 from stdnum.pl import pesel as pl_pesel
 from stdnum.us import itin as us_itin
 from stdnum.us import ssn as us_ssn
@@ -27,6 +33,7 @@ from policies.pii.recognizers.base import (
     context_score,
     words_regex,
 )
+from policies.pii.validators import ssn_shaped, uk_nino_ok
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +58,22 @@ _SPECS: tuple[_IdSpec, ...] = (
         (9, 64),
     ),
     _IdSpec("US_SSN", r"(?<![\w-])\d{9}(?![\w-])", us_ssn.is_valid, _SSN_WORDS, 0.3, (9, 64)),
+    _IdSpec(  # dashed 3-2-4: an SSN's shape (no phone plan groups so), issued area or not
+        "US_SSN",
+        r"(?<![\w-])\d{3}-\d{2}-\d{4}(?![\w-])",
+        ssn_shaped,
+        _SSN_WORDS,
+        0.55,
+        (9, 9),
+    ),
+    _IdSpec(  # spaced or bare nine digits: an SSN only in SSN context, issued area or not
+        "US_SSN",
+        r"(?<![\w-])(?:\d{3} \d{2} \d{4}|\d{9})(?![\w-])",
+        ssn_shaped,
+        _SSN_WORDS,
+        0.2,
+        (9, 64),
+    ),
     _IdSpec(
         "US_ITIN",
         r"(?<![\w-])9\d{2}[- ]?[5-9]\d[- ]?\d{4}(?![\w-])",
@@ -100,6 +123,65 @@ _SPECS: tuple[_IdSpec, ...] = (
         0.6,
         (7, 8),
         (1, 2),
+    ),
+    _IdSpec(
+        "UK_NINO",
+        r"(?<![\w-])(?:QQ|[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z])"
+        r" ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![\w-])",
+        uk_nino_ok,
+        ("national insurance", "ni number", "nino", "ni no"),
+        0.75,
+        (6, 6),
+        (3, 3),
+    ),
+    _IdSpec(
+        "CA_SIN",
+        r"(?<![\w-])\d{3}[ -]?\d{3}[ -]?\d{3}(?![\w-])",
+        ca_sin.is_valid,
+        ("sin", "social insurance", "numéro d'assurance sociale", "nas"),
+        0.2,
+        (9, 9),
+    ),
+    _IdSpec(
+        "AU_TFN",
+        r"(?<![\w-])\d{3} ?\d{3} ?\d{2,3}(?![\w-])",
+        au_tfn.is_valid,
+        ("tfn", "tax file number", "tax file no"),
+        0.2,
+        (8, 9),
+    ),
+    _IdSpec(
+        "BR_CPF",
+        r"(?<![\w-])(?:\d{3}\.\d{3}\.\d{3}-\d{2}|\d{11})(?![\w-])",
+        br_cpf.is_valid,
+        ("cpf", "cadastro de pessoas"),
+        0.2,
+        (11, 11),
+    ),
+    _IdSpec(
+        "NL_BSN",
+        r"(?<![\w-])(?:\d{9}|\d{4}\.\d{2}\.\d{3})(?![\w-])",
+        nl_bsn.is_valid,
+        ("bsn", "burgerservicenummer", "sofinummer"),
+        0.2,
+        (9, 9),
+    ),
+    _IdSpec(
+        "FR_NIR",
+        r"(?<![\w-])[12] ?\d{2} ?\d{2} ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3} ?\d{2}(?![\w-])",
+        fr_nir.is_valid,
+        ("sécurité sociale", "securite sociale", "nir", "insee", "sécu", "carte vitale"),
+        0.3,
+        (13, 15),
+        (0, 3),
+    ),
+    _IdSpec(
+        "DE_TAX_ID",
+        r"(?<![\w-])\d{2} ?\d{3} ?\d{3} ?\d{3}(?![\w-])",
+        de_idnr.is_valid,
+        ("steuer-id", "steuerid", "identifikationsnummer", "idnr", "tax id", "steuernummer"),
+        0.2,
+        (11, 11),
     ),
     _IdSpec(
         "IT_FISCAL_CODE",

@@ -50,6 +50,27 @@ def phone() -> str:
     return phonenumbers.format_number(num, fmt)
 
 
+def _digits(n: int, alphabet: str = string.digits) -> str:
+    return "".join(rng.choice(alphabet) for _ in range(n))
+
+
+def fictional_phone() -> str:
+    """A US-style 555 number: not dialable, still a phone number."""
+    n = f"555{rng.randint(200, 999)}{rng.randint(0, 9999):04d}"
+    return rng.choice([f"{n[:3]}-{n[3:6]}-{n[6:]}", f"({n[:3]}) {n[3:6]}-{n[6:]}"])
+
+
+def nhs_number() -> str:
+    from stdnum.gb import nhs
+
+    while True:
+        body = _digits(9)
+        check = (11 - sum(int(d) * (10 - i) for i, d in enumerate(body)) % 11) % 11
+        if check != 10 and nhs.is_valid(body + str(check)):
+            n = body + str(check)
+            return f"{n[:3]} {n[3:6]} {n[6:]}"
+
+
 def card() -> str:
     number = us.credit_card_number(card_type=rng.choice(["visa16", "mastercard", "amex"]))
     if rng.random() < 0.5 and len(number) == 16:
@@ -153,6 +174,26 @@ POSITIVE: list[tuple[str, dict[str, tuple[str, Callable[[], str]]]]] = [
     ),
     ("Dear {n}, thanks for your order.", {"n": ("PERSON", lambda: str(us.name()))}),
     (
+        "Call {n} on {p} tonight.",
+        {"n": ("PERSON", lambda: str(us.first_name())), "p": ("PHONE_NUMBER", fictional_phone)},
+    ),
+    ("Passport number: {x}", {"x": ("PASSPORT", lambda: _alnum(1, "CEFGHJKLMN") + _digits(8))}),
+    (
+        "Her driver's license is {x}.",
+        {"x": ("DRIVER_LICENSE", lambda: _alnum(1, string.ascii_uppercase) + _digits(7))},
+    ),
+    ("MRN: {x}, admitted Tuesday.", {"x": ("MEDICAL_RECORD_NUMBER", lambda: _digits(8))}),
+    ("NHS number {x}", {"x": ("UK_NHS", nhs_number)}),
+    (
+        "SSN {x} on the form.",
+        {
+            "x": (
+                "US_SSN",
+                lambda: f"9{_digits(2)}-{_digits(2, '123456789')}-{_digits(4, '123456789')}",
+            )
+        },
+    ),
+    (
         "I met {n} and {m} at the conference.",
         {"n": ("PERSON", lambda: str(fake.name())), "m": ("PERSON", lambda: str(us.name()))},
     ),
@@ -181,6 +222,26 @@ POSITIVE: list[tuple[str, dict[str, tuple[str, Callable[[], str]]]]] = [
     ),
 ]
 
+IMPERATIVES = (
+    *("Summarise", "Summarize", "Draft", "Convert", "Explain", "Translate", "Rewrite"),
+    *("Generate", "Compare", "Outline", "Describe", "Refactor", "Classify", "Extract"),
+    *("Proofread", "Review", "Analyse", "Calculate", "Format", "Shorten", "Expand", "Debug"),
+)
+# Cities, several of them also first names (the tagger's hard case).
+CITIES = (
+    *("Sydney", "Paris", "Austin", "Florence", "Victoria", "Adelaide", "Charlotte", "Houston"),
+    *("Dallas", "Madison", "Phoenix", "Orlando", "Lincoln", "Jackson", "Berlin", "Toronto"),
+    *("Melbourne", "Chicago", "Denver", "Vienna", "Lima", "Regina", "Chelsea", "Savannah"),
+)
+COMMON_CAPITALISED = (
+    *("Budget", "Forecast", "Roadmap", "Agenda", "Summary", "Invoice", "Schedule", "Contract"),
+    *("Dashboard", "Backlog", "Release", "Report", "Policy", "Handbook", "Proposal"),
+)
+# Well-known public resolvers: they identify a service, never a person (docs/pii.md).
+PUBLIC_DNS = (
+    *("8.8.8.8", "8.8.4.4", "1.1.1.1", "1.0.0.1", "9.9.9.9", "149.112.112.112"),
+    *("208.67.222.222", "208.67.220.220", "2001:4860:4860::8888", "2606:4700:4700::1111"),
+)
 DECOYS: dict[str, Callable[[], str]] = {
     "order": lambda: f"{rng.randint(10**6, 10**7 - 1)}-{rng.randint(1000, 9999)}",
     "order16": lambda: "".join(rng.choice(string.digits) for _ in range(16)),
@@ -207,6 +268,21 @@ DECOYS: dict[str, Callable[[], str]] = {
     "date": lambda: us.date_this_decade().strftime("%m/%d/%Y"),
     "price": lambda: f"${rng.randint(1, 99)},{rng.randint(100, 999)}.{rng.randint(10, 99)}",
     "year_range": lambda: f"{rng.randint(1990, 2010)}-{rng.randint(2011, 2025)}",
+    "imperative": lambda: rng.choice(IMPERATIVES),
+    "city": lambda: rng.choice(CITIES),
+    "common_word": lambda: rng.choice(COMMON_CAPITALISED),
+    "public_dns": lambda: rng.choice(PUBLIC_DNS),
+    "semver": lambda: f"v{rng.randint(0, 9)}.{rng.randint(0, 40)}.{rng.randint(0, 20)}",
+    "hex_colour": lambda: "#" + _alnum(6, "0123456789ABCDEF"),
+    "port": lambda: str(rng.choice([3000, 5432, 6379, 8000, 8080, 8443, 9090, 27017])),
+    "sku": lambda: f"SKU-{rng.randint(1000, 9999)}-{rng.choice(['XS', 'S', 'M', 'L', 'XL'])}",
+    "ticket": lambda: str(rng.randint(10000, 999999)),
+    "bytes": lambda: f"{rng.randint(1, 999)},{rng.randint(100, 999)},{rng.randint(100, 999)}",
+    "cve": lambda: f"CVE-{rng.randint(2015, 2025)}-{rng.randint(1000, 49999)}",
+    "clock": lambda: f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}",
+    "iso_date": lambda: us.date_this_decade().isoformat(),
+    "percent": lambda: f"{rng.randint(1, 99)}.{rng.randint(0, 9)}%",
+    "pages": lambda: f"{rng.randint(100, 199)}-{rng.randint(200, 299)}",
 }
 DECOY_TEMPLATES: list[tuple[str, str]] = [
     ("Where is my order {x}? It has not arrived.", "order"),
@@ -223,6 +299,23 @@ DECOY_TEMPLATES: list[tuple[str, str]] = [
     ("The invoice is due on {x}.", "date"),
     ("The quote came to {x} in total.", "price"),
     ("Sales grew over {x} steadily.", "year_range"),
+    ("{x} the meeting notes into three bullet points.", "imperative"),
+    ("{x} this paragraph for a general audience.", "imperative"),
+    ("Flights to {x} are expensive in July.", "city"),
+    ("{x} is lovely in the spring.", "city"),
+    ("Please update the {x} before the review.", "common_word"),
+    ("Set the DNS resolver to {x} and retry.", "public_dns"),
+    ("Tag the release {x} on main.", "semver"),
+    ("Use the colour {x} for the header.", "hex_colour"),
+    ("The service listens on localhost:{x}.", "port"),
+    ("{x} is out of stock again.", "sku"),
+    ("Ticket #{x} was closed yesterday.", "ticket"),
+    ("The upload is {x} bytes.", "bytes"),
+    ("Patch {x} on every host.", "cve"),
+    ("Stand-up moved to {x} tomorrow.", "clock"),
+    ("The export finished on {x}.", "iso_date"),
+    ("Conversion rose by {x} this quarter.", "percent"),
+    ("Read pages {x} for Monday.", "pages"),
 ]
 
 
