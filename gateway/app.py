@@ -21,6 +21,8 @@ def create_app(
 ) -> FastAPI:
     """Build the app. Services start in the lifespan; `classifier`/`ledger` override settings."""
     from gateway.api import admin, dashboard, health, metrics, reports
+    from gateway.api.anthropic import messages
+    from gateway.api.anthropic.errors import error_response as anthropic_error
     from gateway.api.openai import chat, models
     from gateway.services import build_services
 
@@ -42,8 +44,8 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    install_error_handlers(app, {})
-    for module in (chat, models, health, metrics, reports, dashboard, admin):
+    install_error_handlers(app, {messages.PREFIX: anthropic_error})
+    for module in (chat, messages, models, health, metrics, reports, dashboard, admin):
         app.include_router(module.router)
     return app
 
