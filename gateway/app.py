@@ -24,6 +24,7 @@ def create_app(
     from gateway.api.anthropic import messages
     from gateway.api.anthropic.errors import error_response as anthropic_error
     from gateway.api.openai import chat, models
+    from gateway.api.responses import create as responses
     from gateway.services import build_services
 
     @asynccontextmanager
@@ -45,7 +46,7 @@ def create_app(
         redoc_url=None,
     )
     install_error_handlers(app, {messages.PREFIX: anthropic_error})
-    for module in (chat, messages, models, health, metrics, reports, dashboard, admin):
+    for module in (chat, messages, responses, models, health, metrics, reports, dashboard, admin):
         app.include_router(module.router)
     return app
 

@@ -69,4 +69,28 @@ ANTHROPIC = Dialect(
     lambda body: body["error"]["type"],
 )
 
-ALL = [CHAT, ANTHROPIC]
+
+def _responses_stream(text: str) -> str:
+    return "".join(d["delta"] for d in _sse_data(text) if d["type"] == "response.output_text.delta")
+
+
+RESPONSES = Dialect(
+    "responses",
+    "/v1/responses",
+    AUTH,
+    lambda text, stream: {
+        "model": "auto",
+        "input": [{"role": "user", "content": [{"type": "input_text", "text": text}]}],
+        "stream": stream,
+    },
+    lambda body: "".join(
+        part["text"]
+        for item in body["output"]
+        if item["type"] == "message"
+        for part in item["content"]
+    ),
+    _responses_stream,
+    lambda body: body["error"]["code"],
+)
+
+ALL = [CHAT, ANTHROPIC, RESPONSES]
