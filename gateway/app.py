@@ -23,6 +23,7 @@ def create_app(
     from gateway.api import admin, dashboard, health, metrics, reports
     from gateway.api.anthropic import messages
     from gateway.api.anthropic.errors import error_response as anthropic_error
+    from gateway.api.embeddings import create as embeddings
     from gateway.api.openai import chat, models
     from gateway.api.responses import create as responses
     from gateway.services import build_services
@@ -46,7 +47,18 @@ def create_app(
         redoc_url=None,
     )
     install_error_handlers(app, {messages.PREFIX: anthropic_error})
-    for module in (chat, messages, responses, models, health, metrics, reports, dashboard, admin):
+    for module in (
+        chat,
+        messages,
+        responses,
+        embeddings,
+        models,
+        health,
+        metrics,
+        reports,
+        dashboard,
+        admin,
+    ):
         app.include_router(module.router)
     return app
 

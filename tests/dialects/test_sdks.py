@@ -209,3 +209,20 @@ def test_responses_refusal_reaches_the_sdk(oai):
     with pytest.raises(openai.BadRequestError) as info:
         oai.responses.create(model="auto", input="hi", previous_response_id="resp_123")
     assert "not supported" in info.value.message
+
+
+def test_embeddings_from_the_shipped_local_encoder(oai):
+    texts = ["How do I reset my password?", "I forgot my login credentials.", "Paris in spring."]
+    raw = oai.embeddings.with_raw_response.create(model="auto", input=texts)  # SDK asks base64
+    result = raw.parse()
+    assert raw.headers["x-route-tier"] == "local"
+    vectors = [item.embedding for item in result.data]
+    assert [len(v) for v in vectors] == [384, 384, 384]
+
+    def cos(a, b):
+        return sum(x * y for x, y in zip(a, b, strict=True))
+
+    assert cos(vectors[0], vectors[1]) > 0.5 > cos(vectors[0], vectors[2])
+    plain = oai.embeddings.create(model="auto", input=texts[0], encoding_format="float")
+    assert plain.data[0].embedding == pytest.approx(vectors[0], abs=1e-6)
+    assert result.usage.prompt_tokens > 0
