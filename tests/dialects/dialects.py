@@ -93,4 +93,14 @@ RESPONSES = Dialect(
     lambda body: body["error"]["code"],
 )
 
-ALL = [CHAT, ANTHROPIC, RESPONSES]
+COMPLETIONS = Dialect(
+    "completions",
+    "/v1/completions",
+    AUTH,
+    lambda text, stream: {"model": "auto", "prompt": text, "max_tokens": 256, "stream": stream},
+    lambda body: body["choices"][0]["text"],
+    lambda text: "".join(c["choices"][0]["text"] for c in _sse_data(text) if c["choices"]),
+    lambda body: body["error"]["code"],
+)
+
+ALL = [CHAT, ANTHROPIC, RESPONSES, COMPLETIONS]
