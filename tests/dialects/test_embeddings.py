@@ -192,3 +192,23 @@ def test_embeddings_section_is_validated_strictly():
         )
     with pytest.raises(ValueError, match="Extra inputs"):
         EmbeddingsConfig.model_validate({"threshold": 0.3})
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ("embeddings:\n  default: nope\n", "embeddings.default: unknown embedding alias 'nope'"),
+        (
+            "embeddings:\n  models:\n    local: {tier: local, backend: onnx}\n  default: local\n",
+            "embeddings.models.local: embedding alias 'local' is also a chat model alias",
+        ),
+        ("embeddings:\n  sensitiv_at: 0.3\n", "did you mean 'sensitive_at'?"),
+    ],
+)
+def test_policy_file_errors_in_the_embeddings_section_are_located(section, message):
+    from policies.loader import default_policy_path, parse_policy
+
+    text = default_policy_path().read_text() + section
+    with pytest.raises(Exception, match=r"p\.yaml:\d+:\d+: ") as info:
+        parse_policy(text.encode(), "p.yaml")
+    assert message in str(info.value)
