@@ -62,7 +62,8 @@ def _default_embedding_models() -> dict[str, EmbeddingModel]:
 class EmbeddingsConfig(BaseModel):
     """Routing of /v1/embeddings. Text classified sensitive (score >= `sensitive_at`), or holding
     any PII type of `pii.entities`, never reaches a cloud embedding model: redacting it would
-    change the vector's meaning. It is embedded by `sensitive_target`, or refused (403)."""
+    change the vector's meaning. It is embedded by `local_target`, or refused (403).
+    Over the soft budget, cloud aliases are skipped the same way (429 without `local_target`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -71,10 +72,11 @@ class EmbeddingsConfig(BaseModel):
         default_factory=_default_embedding_models, min_length=1
     )
     sensitive_at: float = Field(default=0.5, ge=0, le=1)
-    sensitive_target: str | None = Field(
+    local_target: str | None = Field(
         default=None,
-        description="Local alias embedding sensitive text meant for a cloud alias (its vectors "
-        "are in another space: mix them into one index knowingly); unset: refuse with 403.",
+        description="Local alias for what may not go to a cloud alias: sensitive text, or any "
+        "text while over the soft budget. Its vectors are in another space: mix them into one "
+        "index knowingly. Unset: refuse (403 sensitive, 429 over budget).",
     )
     reference_model: str | None = Field(
         default=None, description="Cloud alias whose price is the counterfactual cost."
@@ -86,7 +88,7 @@ class EmbeddingsConfig(BaseModel):
             raise PolicyValueError(
                 ("default",), f"unknown embedding alias '{self.default}' (known: {self._known()})"
             )
-        for key, tier in (("sensitive_target", "local"), ("reference_model", "cloud")):
+        for key, tier in (("local_target", "local"), ("reference_model", "cloud")):
             alias = getattr(self, key)
             if alias is None:
                 continue

@@ -1,8 +1,9 @@
 """Embeddings: a batch of texts → vectors, through the same admission and ledger as chat.
 
     admission  (the chat `Admitter`: rate limits, budgets)
-    → route    (`embedding_route`: the requested alias; for a cloud alias every text is first
-                classified and PII-scanned through `Pipeline.explain`, the chat planning stage)
+    → route    (`embedding_route`: the requested alias, local only over the soft budget; for a
+                cloud alias every text is first classified and PII-scanned through
+                `Pipeline.explain`, the chat planning stage)
     → embed    (the in-process encoder in a worker thread, or litellm for a cloud alias)
     → record   (one ledger entry: tokens, cost, route, PII counts — never text)
 
@@ -25,6 +26,7 @@ from gateway.pipeline.embedding_route import (
     NOT_SCREENED,
     EmbeddingRoute,
     Screening,
+    budget_route,
     check_dimensions,
     requested_route,
     screened_route,
@@ -100,9 +102,10 @@ class Embeddings:
         route = requested_route(config, model)
         batch = ChatRequest(model=model, messages=[Message(role="user", content=t) for t in texts])
         ex = Exchange(request_id, caller, policy, batch)
-        await self._admitter.admit(ex)
+        admission = await self._admitter.admit(ex)
         screening = NOT_SCREENED
         try:
+            route = budget_route(config, route, admission.over_soft_budget)
             if route.spec.tier == "cloud":
                 screening = await self._screen(ex, texts)
                 route = screened_route(config, route, screening)

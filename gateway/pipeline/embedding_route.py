@@ -3,7 +3,8 @@
 The privacy rule is not a policy option: a batch any of whose texts is sensitive (classifier
 score >= `sensitive_at`), holds a PII type the policy lists, or could not be fully scanned never
 goes to a cloud alias — redacting it would change what the vector means. It goes to
-`sensitive_target` when the policy names one, else it is refused.
+`local_target` when the policy names one, else it is refused. Over the soft budget a cloud
+alias is likewise replaced by `local_target`, or the request refused with 429.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from kernel.errors import InvalidRequest, ModelNotFound, PolicyBlocked
+from kernel.errors import BudgetExceeded, InvalidRequest, ModelNotFound, PolicyBlocked
 from policies.embeddings import EmbeddingModel, EmbeddingsConfig
 from router.decision import AUTO_MODEL
 
@@ -65,15 +66,31 @@ def requested_route(config: EmbeddingsConfig, model: str) -> EmbeddingRoute:
     return EmbeddingRoute(alias, spec, rule)
 
 
+def budget_route(
+    config: EmbeddingsConfig, route: EmbeddingRoute, over_soft_budget: bool
+) -> EmbeddingRoute:
+    """`route`, unless it is a cloud alias and the caller is over its soft budget (local only)."""
+    if route.spec.tier != "cloud" or not over_soft_budget:
+        return route
+    if config.local_target is not None:
+        spec = config.models[config.local_target]
+        return EmbeddingRoute(config.local_target, spec, "embeddings:soft-budget-local")
+    raise BudgetExceeded(
+        "Over the soft budget: cloud embedding models are paused and the policy names no local "
+        "embedding model (embeddings.local_target).",
+        retry_after=3600,
+    )
+
+
 def screened_route(
     config: EmbeddingsConfig, route: EmbeddingRoute, screening: Screening
 ) -> EmbeddingRoute:
     """`route`, unless it is a cloud alias and the batch is sensitive (see the module doc)."""
     if route.spec.tier != "cloud" or not screening.sensitive:
         return route
-    if config.sensitive_target is not None:
-        spec = config.models[config.sensitive_target]
-        return EmbeddingRoute(config.sensitive_target, spec, "embeddings:sensitive-local")
+    if config.local_target is not None:
+        spec = config.models[config.local_target]
+        return EmbeddingRoute(config.local_target, spec, "embeddings:sensitive-local")
     raise PolicyBlocked(
         "This input is classified sensitive or contains personal data, so it is never sent to a "
         "cloud embedding model (redacting it would change the vector's meaning); use a local "

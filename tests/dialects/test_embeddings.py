@@ -48,15 +48,18 @@ def _clear(embed_mock):
     embed_mock.requests.clear()
 
 
-def _embeddings_policy(write_policy, cloud_mock, local_mock, embed_mock, sensitive_target=""):
+def _embeddings_policy(
+    write_policy, cloud_mock, local_mock, embed_mock, local_target="", budgets=""
+):
     extra = f"""\
+{budgets}
 pii:
   entities: {{EMAIL_ADDRESS: placeholder, PERSON: placeholder}}
 embeddings:
   default: cloud-embed
   reference_model: cloud-embed
   sensitive_at: 0.6
-  {sensitive_target}
+  {local_target}
   models:
     minilm: {{tier: local, backend: onnx}}
     cloud-embed:
@@ -162,7 +165,7 @@ async def test_sensitive_text_is_served_locally_when_the_policy_says_so(
     gateway, write_policy, cloud_mock, local_mock, embed_mock
 ):
     policy = _embeddings_policy(
-        write_policy, cloud_mock, local_mock, embed_mock, "sensitive_target: minilm"
+        write_policy, cloud_mock, local_mock, embed_mock, "local_target: minilm"
     )
     body = {"model": "cloud-embed", "input": f"Write to {NAME} at {EMAIL}."}
     async with gateway(policy=policy) as gw:
@@ -175,6 +178,25 @@ async def test_sensitive_text_is_served_locally_when_the_policy_says_so(
     assert entry.pii_counts["EMAIL_ADDRESS"] == 1 and entry.tier == "local"
 
 
+@pytest.mark.parametrize("local_target", ["", "local_target: minilm"], ids=["refuse", "local"])
+async def test_over_the_soft_budget_cloud_embeddings_pause(
+    local_target, gateway, write_policy, cloud_mock, local_mock, embed_mock
+):
+    budgets = "budgets: {tenants: {t1: {monthly_usd: {soft: 0, hard: 100}}}}"
+    policy = _embeddings_policy(
+        write_policy, cloud_mock, local_mock, embed_mock, local_target, budgets
+    )
+    async with gateway(policy=policy) as gw:
+        r = await gw.client.post(
+            "/v1/embeddings", json={"model": "auto", "input": "the weather"}, headers=AUTH
+        )
+    assert not embed_mock.requests
+    if local_target:
+        assert r.status_code == 200 and r.headers["x-route-rule"] == "embeddings:soft-budget-local"
+    else:
+        assert r.status_code == 429 and r.json()["error"]["code"] == "budget_exceeded"
+
+
 def test_embeddings_section_is_validated_strictly():
     with pytest.raises(ValueError, match="unknown embedding alias"):
         EmbeddingsConfig.model_validate({"default": "nope"})
@@ -182,7 +204,7 @@ def test_embeddings_section_is_validated_strictly():
         EmbeddingsConfig.model_validate(
             {
                 "default": "c",
-                "sensitive_target": "c",
+                "local_target": "c",
                 "models": {"c": {"tier": "cloud", "backend": "litellm", "model": "openai/x"}},
             }
         )
