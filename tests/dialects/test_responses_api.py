@@ -46,6 +46,22 @@ async def test_string_input_and_instructions(gateway, local_mock):
     assert sent["max_tokens"] == 32
 
 
+async def test_harmless_sdk_defaults_are_accepted(gateway, local_mock):
+    body = {
+        "model": "auto",
+        "input": "hi",
+        "include": [],
+        "reasoning": None,
+        "safety_identifier": "user-7",
+        "prompt_cache_key": "k",
+    }
+    async with gateway() as gw:
+        r = await gw.client.post("/v1/responses", json=body, headers=AUTH)
+    assert r.status_code == 200, r.text
+    assert r.headers["x-gateway-ignored-params"] == "prompt_cache_key"
+    assert local_mock.requests[0].json()["user"] == "user-7"
+
+
 async def test_function_call_items_translate_to_tool_messages(gateway, local_mock):
     body = {
         "model": "auto",
@@ -91,6 +107,8 @@ async def test_refusals_are_clear_openai_400s(gateway):
             "input": [{"role": "user", "content": [{"type": "input_file", "file_id": "f"}]}]
         },
         "reasoning": {"reasoning": {"effort": "low"}},
+        "include": {"include": ["message.output_text.logprobs"]},
+        "stream_options": {"stream_options": {"include_usage": True}},
     }
     async with gateway() as gw:
         for param, extra in cases.items():

@@ -26,6 +26,8 @@ async def create_response(request: Request, services: ServicesDep) -> Response:
     wire = parse_model(ResponsesRequest, raw)
     req = to_chat_request(wire)
     ex = open_exchange(services, request_id, caller, policy, req)
+    ignored = wire.ignored()
+    extra = {"x-gateway-ignored-params": ",".join(ignored)} if ignored else {}
     if req.stream:
         streamed = await services.pipeline.stream(ex)
         target = streamed.route.target
@@ -33,11 +35,11 @@ async def create_response(request: Request, services: ServicesDep) -> Response:
         return StreamingResponse(
             response_events(streamed.chunks, events),
             media_type="text/event-stream",
-            headers={**route_headers(streamed.route), "cache-control": "no-cache"},
+            headers={**route_headers(streamed.route), **extra, "cache-control": "no-cache"},
         )
     response, route = await services.pipeline.complete(ex)
     return Response(
         orjson.dumps(to_response(wire, response, request_id)),
         media_type="application/json",
-        headers=route_headers(route),
+        headers={**route_headers(route), **extra},
     )

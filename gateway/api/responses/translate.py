@@ -35,7 +35,7 @@ def to_chat_request(req: ResponsesRequest) -> ChatRequest:
         "temperature": req.temperature,
         "top_p": req.top_p,
         "parallel_tool_calls": req.parallel_tool_calls,
-        "user": req.user,
+        "user": req.user or req.safety_identifier,
         "stream": req.stream,
         "stream_options": StreamOptions(include_usage=True) if req.stream else None,
     }

@@ -32,6 +32,33 @@ class ResponsesRequest(BaseModel):
     text: dict[str, Any] | None = None
     truncation: Literal["disabled"] | None = None
     user: str | None = None
+    safety_identifier: str | None = Field(default=None, description="Used as `user`.")
+    prompt_cache_key: str | None = Field(default=None, description="Accepted and ignored.")
+    include: list[str] | None = None
+    reasoning: None = Field(default=None, description="Only null: no reasoning models here.")
+    stream_options: dict[str, bool] | None = None
+
+    @field_validator("include")
+    @classmethod
+    def _nothing_extra(cls, value: list[str] | None) -> list[str] | None:
+        if value:
+            raise ValueError(f"include values are not supported here: {', '.join(value)}")
+        return value
+
+    @field_validator("stream_options")
+    @classmethod
+    def _obfuscation_only(cls, value: dict[str, bool] | None) -> dict[str, bool] | None:
+        if value and set(value) - {"include_obfuscation"}:
+            raise ValueError("only stream_options.include_obfuscation is accepted (and ignored)")
+        return value
+
+    def ignored(self) -> list[str]:
+        """Arguments accepted but without effect (reported in `x-gateway-ignored-params`)."""
+        return [
+            name
+            for name in ("prompt_cache_key", "stream_options")
+            if getattr(self, name) is not None
+        ]
 
     @field_validator("store")
     @classmethod
