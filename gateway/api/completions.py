@@ -19,11 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from gateway.api.body import parse_model, read_body
 from gateway.api.deps import ServicesDep
 from gateway.api.edge import new_request_id, open_exchange, route_headers
+from gateway.api.internal import chat_request
 from gateway.api.openai.errors import error_body
 from gateway.api.openai.sse import DONE
 from gateway.auth import authenticate
 from kernel.errors import GatewayError, InvalidRequest
-from kernel.types import ChatChunk, ChatRequest, ChatResponse, Message, StreamOptions
+from kernel.types import ChatChunk, ChatRequest, ChatResponse, StreamOptions
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +69,7 @@ class CompletionRequest(BaseModel):
         fields = self.model_dump(
             exclude={"prompt", "best_of", "suffix", "echo", "logprobs"}, exclude_none=True
         )
-        try:
-            return ChatRequest(**fields, messages=[Message(role="user", content=prompt)])
-        except ValueError as exc:
-            raise InvalidRequest(str(exc).splitlines()[-1].strip()) from None
+        return chat_request({**fields, "messages": [{"role": "user", "content": prompt}]})
 
 
 def _choice(text: str, finish: str | None) -> dict[str, Any]:

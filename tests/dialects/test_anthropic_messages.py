@@ -76,7 +76,8 @@ async def test_bad_requests_are_anthropic_400s(gateway):
     doc["messages"][0]["content"] = [{"type": "document", "source": {}}]
     server_tool = _body(tools=[{"type": "web_search_20250305", "name": "web_search"}])
     async with gateway() as gw:
-        for body in (no_max, doc, server_tool, _body(thinking={"type": "enabled"})):
+        five_stops = _body(stop_sequences=["a", "b", "c", "d", "e"])
+        for body in (no_max, doc, server_tool, _body(thinking={"type": "enabled"}), five_stops):
             r = await gw.client.post("/v1/messages", json=body, headers=KEY)
             assert r.status_code == 400, (body, r.text)
             assert r.json()["error"]["type"] == "invalid_request_error"

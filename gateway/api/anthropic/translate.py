@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from gateway.api.anthropic.wire import CountTokensRequest, MessagesRequest, ToolChoice, Turn
+from gateway.api.internal import chat_request
 from kernel.errors import InvalidRequest
 from kernel.types import ChatRequest, ChatResponse, Message, StreamOptions
 
@@ -56,10 +57,7 @@ def to_chat_request(req: MessagesRequest | CountTokensRequest) -> ChatRequest:
             stream=req.stream,
             stream_options=StreamOptions(include_usage=True) if req.stream else None,
         )
-    try:
-        return ChatRequest(**fields)
-    except ValueError as exc:  # e.g. more stop sequences than the backends accept
-        raise InvalidRequest(str(exc).splitlines()[-1].strip()) from None
+    return chat_request(fields)
 
 
 def _system_text(system: str | list[dict[str, Any]]) -> str:

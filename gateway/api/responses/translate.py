@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from gateway.api.internal import chat_request
 from gateway.api.responses.wire import ResponsesRequest
 from kernel.errors import InvalidRequest
 from kernel.types import ChatRequest, ChatResponse, Message, StreamOptions, Usage
@@ -45,7 +46,7 @@ def to_chat_request(req: ResponsesRequest) -> ChatRequest:
         fields["tool_choice"] = _tool_choice(req.tool_choice)
     if req.text is not None:
         fields["response_format"] = _response_format(req.text)
-    return ChatRequest(**fields)
+    return chat_request(fields)
 
 
 def _add_item(messages: list[Message], item: dict[str, Any], at: str) -> None:
