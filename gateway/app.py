@@ -22,13 +22,18 @@ def create_app(
 ) -> FastAPI:
     """Build the app. Services start in the lifespan; `classifier`, `ledger` and `backends`
     (alias → a ready `Backend`, e.g. `kernel.fakes.ScriptedBackend`) override settings."""
-    from gateway.api import admin, dashboard, health, metrics, reports
+    from gateway.api import admin, completions, dashboard, health, metrics, reports
+    from gateway.api.anthropic import messages
+    from gateway.api.anthropic.errors import error_response as anthropic_error
+    from gateway.api.embeddings import create as embeddings
     from gateway.api.openai import chat, models
+    from gateway.api.responses import create as responses
     from gateway.services import build_services
+
+    active = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        active = settings or Settings()
         _configure_logging(active.log_level)
         services = await build_services(
             active, classifier=classifier, ledger=ledger, backends=backends
@@ -46,10 +51,48 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    install_error_handlers(app, {})
-    for module in (chat, models, health, metrics, reports, dashboard, admin):
+    install_error_handlers(app, {messages.PREFIX: anthropic_error})
+    for module in (
+        chat,
+        completions,
+        messages,
+        responses,
+        embeddings,
+        models,
+        health,
+        metrics,
+        reports,
+        dashboard,
+        admin,
+    ):
         app.include_router(module.router)
+    _allow_browsers(app, active.cors_origin_list())
     return app
+
+
+def _allow_browsers(app: FastAPI, origins: list[str]) -> None:
+    """CORS for browser clients, off unless origins are configured. Keys travel in headers
+    (never cookies), so credentials stay off; the route headers are readable by the page."""
+    if not origins:
+        return
+    from fastapi.middleware.cors import CORSMiddleware
+
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=origins,
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["*"],
+        expose_headers=[
+            "x-request-id",
+            "x-route-rule",
+            "x-route-tier",
+            "x-route-model",
+            "x-route-policy",
+            "x-route-fallback",
+            "retry-after",
+        ],
+        max_age=600,
+    )
 
 
 def _configure_logging(level: str) -> None:

@@ -85,10 +85,10 @@ class PolicyPrivacy:
         return PiiFacts(findings, types, blocked, unscanned)
 
     def protect(
-        self, req: ChatRequest, facts: PiiFacts, candidates: tuple[Target, ...]
+        self, req: ChatRequest, facts: PiiFacts, cloud_hops: tuple[Target, ...]
     ) -> Protection:
-        """Redact the copy every cloud candidate receives (nothing to do without findings)."""
-        if not facts.findings or not any(t.tier == "cloud" for t in candidates):
+        """Redact the copy every cloud hop receives (nothing to do without findings or hops)."""
+        if not facts.findings or not cloud_hops:
             return Protection(original=req, counts=facts.findings.counts)
         redacted, vault = redact_request(req, facts.findings, self.operators)
         return Protection(

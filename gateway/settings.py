@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     request_timeout_s: float = Field(
         default=120.0, gt=0, description="Upper bound on one request end to end."
     )
+    cors_origins: str = Field(
+        default="",
+        description="Browser origins allowed by CORS, comma-separated (`*` for any; empty: off).",
+    )
 
     database_url: str | None = Field(
         default=None,
@@ -154,6 +158,9 @@ class Settings(BaseSettings):
     finance_key: SecretStr | None = Field(
         default=None, description="Key for reports and the dashboard."
     )
+
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
     @classmethod
     def settings_customise_sources(

@@ -15,6 +15,7 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from policies.embeddings import EmbeddingsConfig
 from policies.entities import expand_entity_groups, protected_types, require_known_entity
 from policies.limits import BudgetsConfig, CacheConfig, LimitsConfig
 from router.policy import Loc, PolicyValueError, RoutingPolicy, Rule
@@ -92,6 +93,7 @@ class PolicyDocument(RoutingPolicy):
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     budgets: BudgetsConfig = Field(default_factory=BudgetsConfig)
     cache: CacheConfig = Field(default_factory=CacheConfig)
+    embeddings: EmbeddingsConfig = Field(default_factory=EmbeddingsConfig)
 
     @model_validator(mode="before")
     @classmethod
@@ -118,6 +120,12 @@ class PolicyDocument(RoutingPolicy):
             if app.name in seen:
                 raise PolicyValueError(("apps", index, "name"), f"duplicate app name '{app.name}'")
             seen.add(app.name)
+        for alias in self.embeddings.models:
+            if alias in self.models:
+                raise PolicyValueError(
+                    ("embeddings", "models", alias, "[key]"),
+                    f"embedding alias '{alias}' is also a chat model alias; use another name",
+                )
         for entity in self.pii.entities:
             require_known_entity(("pii", "entities", entity, "[key]"), entity, default_allowed=True)
         for stage, rules in (("protect", self.protect), ("route", self.route)):

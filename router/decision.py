@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 
 from kernel.errors import ModelNotFound
 from kernel.types import Tier
-from router.policy import CLOUD_ACTIONS, Action, Condition, RoutingPolicy, Rule
+from router.policy import CLOUD_ACTIONS, Action, Condition, DefaultRoute, RoutingPolicy, Rule
 
 AUTO_MODEL = "auto"
 
@@ -61,6 +61,15 @@ class Target:
 
 
 @dataclass(frozen=True, slots=True)
+class EscalationPlan:
+    """Serve locally; if the answer's confidence is below `min_confidence`, ask `target`."""
+
+    target: Target
+    min_confidence: float
+    hold_back_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
 class RouteDecision:
     """Where a request goes and why. `explain` prints exactly this."""
 
@@ -74,6 +83,14 @@ class RouteDecision:
     message: str | None = None
     withheld: tuple[Target, ...] = ()  # cloud candidates the PII facts took out
     withheld_reason: str | None = None
+    escalation: EscalationPlan | None = None
+
+    def cloud_hops(self) -> tuple[Target, ...]:
+        """Every cloud target this decision may send text to (candidates and escalation)."""
+        hops = tuple(t for t in self.candidates() if t.tier == "cloud")
+        if self.escalation is not None and self.escalation.target not in hops:
+            hops += (self.escalation.target,)
+        return hops
 
     @property
     def blocked(self) -> bool:
@@ -115,7 +132,7 @@ def _route(features: Features, policy: RoutingPolicy) -> RouteDecision:
 def _withhold_cloud(decision: RouteDecision, features: Features) -> RouteDecision:
     """Take every cloud candidate out when the PII facts forbid the cloud; block if none is left."""
     reason = withhold_reason(features)
-    cloud = tuple(t for t in decision.candidates() if t.tier == "cloud")
+    cloud = decision.cloud_hops()
     if reason is None or not cloud:
         return decision
     local = [t for t in decision.candidates() if t.tier == "local"]
@@ -132,6 +149,7 @@ def _withhold_cloud(decision: RouteDecision, features: Features) -> RouteDecisio
             message=message,
             withheld=cloud,
             withheld_reason=reason,
+            escalation=None,
         )
     return replace(
         decision,
@@ -139,6 +157,7 @@ def _withhold_cloud(decision: RouteDecision, features: Features) -> RouteDecisio
         fallbacks=tuple(local[1:]),
         withheld=cloud,
         withheld_reason=reason,
+        escalation=None,
     )
 
 
@@ -174,7 +193,7 @@ def _cost_decision(features: Features, policy: RoutingPolicy) -> RouteDecision:
         if matches(rule.when, features):
             return _from_rule(policy, features, rule)
     default = policy.default
-    return _decision(
+    decision = _decision(
         policy,
         features,
         default.action,
@@ -184,10 +203,11 @@ def _cost_decision(features: Features, policy: RoutingPolicy) -> RouteDecision:
         "no rule matched",
         None,
     )
+    return _with_escalation(policy, decision, default)
 
 
 def _from_rule(policy: RoutingPolicy, features: Features, rule: Rule) -> RouteDecision:
-    return _decision(
+    decision = _decision(
         policy,
         features,
         rule.action,
@@ -197,6 +217,19 @@ def _from_rule(policy: RoutingPolicy, features: Features, rule: Rule) -> RouteDe
         _why(rule.when, features),
         rule.message,
     )
+    return _with_escalation(policy, decision, rule)
+
+
+def _with_escalation(
+    policy: RoutingPolicy, decision: RouteDecision, rule: Rule | DefaultRoute
+) -> RouteDecision:
+    alias = policy.escalation_alias(rule)
+    if alias is None or rule.escalate is None:
+        return decision
+    plan = EscalationPlan(
+        _target(policy, alias), rule.escalate.min_confidence, rule.escalate.hold_back_tokens
+    )
+    return replace(decision, escalation=plan, redact=True)
 
 
 def _decision(

@@ -117,6 +117,28 @@ class Condition(_Strict):
         return self
 
 
+class Escalation(_Strict):
+    """Answer locally, and ask the cloud instead when the local answer's own confidence is low.
+
+    Confidence is the geometric mean of the local model's token probabilities for its answer
+    (llama.cpp logprobs). Never for protected traffic: a protect rule cannot escalate, and
+    `decide()` drops the escalation whenever the PII facts withhold the cloud.
+    """
+
+    min_confidence: float = Field(
+        gt=0, lt=1, description="Escalate when the local answer's confidence is below this."
+    )
+    to: str | None = Field(
+        default=None, description="Cloud alias to escalate to (default: the first cloud fallback)."
+    )
+    hold_back_tokens: int = Field(
+        default=24,
+        ge=1,
+        le=256,
+        description="Streaming: tokens held back and judged before the first byte is sent.",
+    )
+
+
 class Rule(_Strict):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
     description: str | None = None
@@ -125,12 +147,16 @@ class Rule(_Strict):
     target: str | None = Field(default=None, description="Model alias; not used by block.")
     fallbacks: list[str] = Field(default_factory=list)
     message: str | None = Field(default=None, description="Shown to the client on block.")
+    escalate: Escalation | None = Field(
+        default=None, description="local only: escalate low-confidence answers to the cloud."
+    )
 
 
 class DefaultRoute(_Strict):
     action: Literal["local", "cloud_redacted"] = "local"
     target: str
     fallbacks: list[str] = Field(default_factory=list)
+    escalate: Escalation | None = None
 
 
 class RoutingPolicy(BaseModel):
@@ -167,6 +193,7 @@ class RoutingPolicy(BaseModel):
         )
         for index, alias in enumerate(self.default.fallbacks):
             self._require_alias(("default", "fallbacks", index), "default", alias)
+        self._check_escalation(("default",), "default", self.default.action, self.default)
         if self.soft_budget_target is not None:
             self._check_target(
                 ("soft_budget_target",), "soft_budget_target", "local", self.soft_budget_target
@@ -199,6 +226,11 @@ class RoutingPolicy(BaseModel):
             raise PolicyValueError(
                 (*loc, "action"), f"{where}: action '{rule.action}' needs a target model alias"
             )
+        if protect and rule.escalate is not None:
+            raise PolicyValueError(
+                (*loc, "escalate"), f"{where}: protected traffic never escalates to the cloud"
+            )
+        self._check_escalation(loc, where, rule.action, rule)
         self._check_target((*loc, "target"), where, rule.action, rule.target)
         for index, alias in enumerate(rule.fallbacks):
             fallback = self._require_alias((*loc, "fallbacks", index), where, alias)
@@ -207,6 +239,31 @@ class RoutingPolicy(BaseModel):
                     (*loc, "fallbacks", index),
                     f"{where}: keeps traffic local, so its fallback '{alias}' must be local too",
                 )
+
+    def _check_escalation(
+        self, loc: Loc, where: str, action: str, rule: Rule | DefaultRoute
+    ) -> None:
+        if rule.escalate is None:
+            return
+        if action != "local":
+            raise PolicyValueError(
+                (*loc, "escalate"), f"{where}: only a local action can escalate to the cloud"
+            )
+        if rule.escalate.to is not None:
+            self._check_target((*loc, "escalate", "to"), where, "cloud_redacted", rule.escalate.to)
+        elif not any(self.models[a].tier == "cloud" for a in rule.fallbacks if a in self.models):
+            raise PolicyValueError(
+                (*loc, "escalate"),
+                f"{where}: escalate needs `to` (a cloud alias) or a cloud fallback",
+            )
+
+    def escalation_alias(self, rule: Rule | DefaultRoute) -> str | None:
+        """The cloud alias `rule` escalates to, if it escalates."""
+        if rule.escalate is None:
+            return None
+        if rule.escalate.to is not None:
+            return rule.escalate.to
+        return next(a for a in rule.fallbacks if self.models[a].tier == "cloud")
 
     def _check_target(self, loc: Loc, where: str, action: str, alias: str) -> None:
         target = self._require_alias(loc, where, alias)

@@ -65,5 +65,5 @@ class Planner:
             over_soft_budget=admission.over_soft_budget,
         )
         decision = decide(features, loaded.document)
-        protection = privacy.protect(req, facts, decision.candidates())
+        protection = privacy.protect(req, facts, decision.cloud_hops())
         return Plan(features, decision, facts, protection)

@@ -21,7 +21,14 @@ def redis_prefix() -> str:
 async def state(request: pytest.FixtureRequest, redis_prefix: str) -> AsyncIterator[SharedState]:
     url = REDIS_URL if request.param == "redis" else None
     # Fail closed: an outage must surface as an error here, never as a silently admitted call.
-    settings = Settings(redis_url=url, redis_key_prefix=redis_prefix, redis_failure_mode="closed")
+    # A generous call timeout: these tests are about limiter semantics, and a loaded machine can
+    # make one of 60 concurrent calls slower than the 1 s default (the chaos tests cover timeouts).
+    settings = Settings(
+        redis_url=url,
+        redis_key_prefix=redis_prefix,
+        redis_failure_mode="closed",
+        redis_timeout_s=10.0,
+    )
     built = build_state(settings)
     assert built.backend == request.param
     try:

@@ -1,0 +1,16 @@
+"""What an embedding backend returns, local or cloud (the wire shape is the dialect's business)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+@dataclass(frozen=True, slots=True)
+class Embedded:
+    """Vectors (one row per input, float32) and the input tokens they cost."""
+
+    vectors: NDArray[np.float32]
+    tokens: int
