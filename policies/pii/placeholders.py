@@ -1,9 +1,10 @@
 """What models do to placeholders, and how restoration still recognises them.
 
 The vault issues `<PERSON_1>`; a model may answer with `< PERSON_1 >`, `<person_1>`,
-`[PERSON_1]`, `{PERSON 1}`, `&lt;PERSON_1&gt;`, `\\<PERSON_1\\>`, `«PERSON-1»` or a bare
-`PERSON_1`. Every such form maps to one *key* (letters and digits, upper case: `PERSON1`), and
-only keys of placeholders the vault issued are restored; anything else is left as written.
+`[PERSON_1]`, `{PERSON 1}`, `&lt;PERSON_1&gt;`, `\\<PERSON_1\\>`, `«PERSON-1»`, the
+JSON-escaped `\\u003cPERSON_1\\u003e` (Go and some JS serialisers) or a bare `PERSON_1`.
+Every such form maps to one *key* (letters and digits, upper case: `PERSON1`), and only keys
+of placeholders the vault issued are restored; anything else is left as written.
 
 A bare form must be the canonical upper-case `TYPE_N` (so "person 1" in prose is never taken for
 a placeholder); bracketed forms may change case, spacing and separators.
@@ -14,8 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-_OPEN = r"(?:<|\[|\{|«|&lt;|\\<)"
-_CLOSE = r"(?:>|\]|\}|»|&gt;|\\>)"
+_OPEN = r"(?:<|\[|\{|«|&lt;|\\<|\\u003[cC])"
+_CLOSE = r"(?:>|\]|\}|»|&gt;|\\>|\\u003[eE])"
 FORMS = re.compile(
     rf"{_OPEN}[ \t]*(?P<body>[A-Za-z][A-Za-z_ -]{{0,40}}?[ _-]?[0-9]{{1,6}})[ \t]*{_CLOSE}"
     r"|(?<![A-Za-z0-9_<\[{])(?P<bare>[A-Z][A-Z_]*_[0-9]{1,6})(?![A-Za-z0-9_])"
@@ -23,10 +24,12 @@ FORMS = re.compile(
 _SEPARATORS = re.compile(r"[\s_-]+")
 # A tail that may still grow into a bracketed or bare form: an opener (or part of `&lt;`),
 # then letters, separators and digits.
-_OPENER_PREFIX = re.compile(r"(?:<|\[|\{|«|&(?:l(?:t;?)?)?|\\<?)")
+_OPENER_PREFIX = re.compile(r"(?:<|\[|\{|«|&(?:l(?:t;?)?)?|\\(?:<|u(?:0(?:0(?:3[cC]?)?)?)?)?)")
 _BODY_PREFIX = re.compile(
-    r"[ \t]*(?P<body>[A-Za-z][A-Za-z_ -]*[0-9]*[ \t]*)?(?:&(?:g(?:t)?)?|\\)?"  # + `&gt`, `\`
+    r"[ \t]*(?P<body>[A-Za-z][A-Za-z_ -]*[0-9]*[ \t]*)?"
+    r"(?:&(?:g(?:t)?)?|\\(?:u(?:0(?:0(?:3[eE]?)?)?)?)?)?"  # + a closer's start: `&gt`, `\u003`
 )
+_FULL_OPENERS = frozenset(("<", "[", "{", "«", "&lt;", "\\<", "\\u003c", "\\u003C"))
 MAX_FORM = 64  # no form is longer: streaming never holds back more than this
 
 
@@ -65,8 +68,8 @@ class KeyPrefixes:
         if opener is None:
             return tail in self._bare
         rest = tail[opener.end() :]
-        if opener.end() < len(tail) and tail[: opener.end()] in ("&", "&l", "&lt"):
-            return False  # `&l` followed by more than `t;` is not an opener
+        if rest and opener[0] not in _FULL_OPENERS:
+            return False  # `&l` or `\\u00` followed by something else is not an opener
         m = _BODY_PREFIX.fullmatch(rest)
         if m is None:
             return False

@@ -245,3 +245,12 @@ def test_upstream_chunks_without_id_or_model_are_accepted_and_restored() -> None
         c.choices[0].delta.content or "" for c in map(restorer.restore_chunk, chunks) if c.choices
     )
     assert text == "Hi Ann Lee"
+
+
+def test_json_escaped_angle_brackets_in_tool_arguments_are_restored() -> None:
+    args = '{"to": "\\u003cPERSON_1\\u003e", "note": "caf\\u00e9"}'
+    restored = VAULT.restore_json(args)
+    assert json.loads(restored) == {"to": "Ann Lee", "note": "café"}
+    restorer = VAULT.stream_restorer()
+    out = "".join(restorer.feed_tool_args(0, 0, c) for c in args) + restorer.flush_tool_args(0, 0)
+    assert json.loads(out) == {"to": "Ann Lee", "note": "café"}
