@@ -1,11 +1,13 @@
-"""The router's prompt classifier: one ONNX graph, raw text in, two probabilities out.
+"""The router's prompt classifier: one ONNX graph, raw text in, one probability per head out.
 
 What is scored: the caller passes `kernel.text.scoring_text(req)` — the system/developer turns
 plus the last user turn, at most the last 4000 characters. `score()` then collapses runs of
 whitespace to one space (the same normalisation the model was trained with) and keeps the last
 `SCORED_CHARS` characters. The graph (TF-IDF word 1-2-grams + character 2-4-grams → two
 logistic-regression heads, exported with skl2onnx) takes that string and returns
-`probabilities[:, i]` for the heads named in the model's `heads` metadata.
+`probabilities[:, i]` for the heads named in the model's `heads` metadata: one
+`difficulty@<profile>` per local-model profile (`router.profiles`) and `sensitivity`. The
+plain `difficulty` key repeats the default profile's score (backward compatibility).
 
 The onnxruntime session is created once in `__init__` and `InferenceSession.run` is
 thread-safe, so one instance serves every request. onnxruntime is imported lazily.
@@ -19,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from kernel.text import SCORED_CHARS
+from router.profiles import DEFAULT_PROFILE, HEADS, difficulty_key
 
 MODEL_FILE = "model.onnx"
 THRESHOLDS_FILE = "thresholds.json"
-HEADS = ("difficulty", "sensitivity")
+DEFAULT_DIFFICULTY = difficulty_key(DEFAULT_PROFILE)
 
 
 def normalize(text: str) -> str:
@@ -48,7 +51,7 @@ def default_thresholds(path: str | Path | None = None) -> dict[str, float]:
 
 
 class OnnxClassifier:
-    """`Classifier` backed by onnxruntime; scores `difficulty` and `sensitivity` in [0, 1]."""
+    """`Classifier` backed by onnxruntime; every head's probability in [0, 1]."""
 
     def __init__(self, path: str | Path | None = None, *, intra_op_threads: int = 1) -> None:
         import numpy as np
@@ -76,4 +79,10 @@ class OnnxClassifier:
         """Probabilities for several texts in one run."""
         batch = self._np.array([[normalize(t)] for t in texts], dtype=object)
         (probabilities,) = self._session.run(["probabilities"], {self._input: batch})
-        return [{head: float(row[i]) for i, head in enumerate(self.heads)} for row in probabilities]
+        out = []
+        for row in probabilities:
+            scores = {head: float(row[i]) for i, head in enumerate(self.heads)}
+            if "difficulty" not in scores and DEFAULT_DIFFICULTY in scores:
+                scores["difficulty"] = scores[DEFAULT_DIFFICULTY]
+            out.append(scores)
+        return out

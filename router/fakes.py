@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from router.profiles import PROFILES, difficulty_key
+
 
 class FakeClassifier:
-    """A `Classifier` that returns fixed scores, optionally overridden per exact text."""
+    """A `Classifier` that returns fixed scores, optionally overridden per exact text.
+
+    `difficulty` is returned under the plain key and under every profile's key.
+    """
 
     def __init__(
         self,
@@ -14,7 +19,11 @@ class FakeClassifier:
         sensitivity: float = 0.0,
         by_text: Mapping[str, Mapping[str, float]] | None = None,
     ) -> None:
-        self._default = {"difficulty": difficulty, "sensitivity": sensitivity}
+        self._default = {
+            "difficulty": difficulty,
+            **{difficulty_key(p): difficulty for p in PROFILES},
+            "sensitivity": sensitivity,
+        }
         self._by_text = dict(by_text or {})
 
     def score(self, text: str) -> Mapping[str, float]:

@@ -11,7 +11,12 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from training.router.paths import DATASET_DIR, GSM8K_LABELS, GSM8K_LABELS_COMMITTED
+from training.router.paths import (
+    DATASET_DIR,
+    EVERYDAY_LABELS,
+    GSM8K_LABELS,
+    GSM8K_LABELS_COMMITTED,
+)
 
 app = typer.Typer(help="Train, evaluate and calibrate the router's prompt classifier.")
 console = Console()
@@ -19,6 +24,7 @@ console = Console()
 SHARED_DATA = Path("../shared/data")
 MODELS_DIR = Path("router/models")
 POLICY = Path("policies/examples/default.yaml")
+EVERYDAY_PER_KIND = 30
 
 
 @app.command("label-gsm8k")
@@ -60,26 +66,65 @@ def label_gsm8k(
     console.print(f"labelled {done} new items into {out}")
 
 
+@app.command("label-gradable")
+def label_gradable(
+    out: Path = typer.Option(EVERYDAY_LABELS, help="Checkpoint file, one JSON line per item."),
+    per_kind: int = typer.Option(EVERYDAY_PER_KIND, help="Items per everyday task kind."),
+    threads: int = typer.Option(1, help="llama.cpp threads."),
+) -> None:
+    """Run the embedded SmolLM2 on the everyday gradable tasks (resumable) for measured labels."""
+    import asyncio
+
+    from local_backends.llamacpp import LlamaCppBackend, LlamaCppConfig
+    from local_backends.registry import default_gguf_path
+    from training.router.gradable_sets import everyday_items
+    from training.router.label_local import label
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    backend = LlamaCppBackend(
+        LlamaCppConfig(model_path=str(default_gguf_path()), n_threads=threads, n_ctx=1024)
+    )
+
+    async def go() -> int:
+        try:
+            return await label(everyday_items(per_kind), backend, "smollm2", out)
+        finally:
+            await backend.aclose()
+
+    console.print(f"labelled {asyncio.run(go())} new items into {out}")
+
+
 @app.command("build-data")
 def build_data(
     data: Path = typer.Option(SHARED_DATA, help="The shared data folder (see MANIFEST.md)."),
     labels: Path = typer.Option(GSM8K_LABELS, help="Live GSM8K labels (label-gsm8k output)."),
+    everyday: Path = typer.Option(EVERYDAY_LABELS, help="Live label-gradable output."),
     out: Path = typer.Option(DATASET_DIR, help="Where the versioned dataset is written."),
 ) -> None:
     """Build the train/validation/test dataset (deduplicated, split by source item).
 
-    The live GSM8K checkpoint, if present, is first snapshotted to `<labels>.gz` (committed);
-    the dataset is built from that snapshot.
+    Live label checkpoints, if present, are first snapshotted to `<labels>.gz` (committed);
+    the dataset is built from those snapshots.
     """
-    from training.router.build_data import build
+    from training.router import gradable
+    from training.router.build_data import build, write_jsonl_gz
     from training.router.label_gsm8k import LabelRunConfig, snapshot
+    from training.router.label_local import read_labels
 
     committed = labels.with_name(labels.name + ".gz")
     if labels.exists():
         config = LabelRunConfig(gsm8k_path=data / "difficulty/gsm8k/train.jsonl", out_path=labels)
         count = snapshot(labels, committed, config)
         console.print(f"snapshotted {count} GSM8K labels to {committed}")
-    manifest = build(data, committed, out)
+    everyday_committed = everyday.with_name(everyday.name + ".gz")
+    if everyday.exists():
+        by_prompt = {t.prompt: t for t in gradable.tasks(EVERYDAY_PER_KIND)}
+        records = sorted(read_labels(everyday), key=lambda r: int(str(r["id"]).split(":")[-1]))
+        for r in records:  # re-grade with the current grader
+            r["local_ok"] = gradable.grade(by_prompt[str(r["text"])], str(r["completion"]))
+        write_jsonl_gz(everyday_committed, records)
+        console.print(f"snapshotted {len(records)} everyday labels to {everyday_committed}")
+    manifest = build(data, committed, everyday_committed, out)
     for split, info in manifest["files"].items():
         console.print(f"{split}: {info['rows']} rows")
     console.print(f"dropped: {manifest['dropped']}")

@@ -21,7 +21,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.pipeline import FeatureUnion
 
-from router.classifier import HEADS, normalize
+from router.classifier import normalize
+from router.profiles import HEADS
 from training.router.build_data import read_split
 from training.router.onnx_export import export, fit_featurizer
 
@@ -125,8 +126,13 @@ def _fit_head(
 
 def train(config: TrainConfig) -> Trained:
     """Fit the featurizer on all training texts, then one head per label."""
-    rows = load(config, "train")
-    val_rows = load(config, "validation")
+    return fit(load(config, "train"), load(config, "validation"), config)
+
+
+def fit(
+    rows: list[dict[str, Any]], val_rows: list[dict[str, Any]], config: TrainConfig
+) -> Trained:
+    """Fit the featurizer on `rows`, then each head on its labelled rows (C, Platt on val)."""
     featurizer = fit_featurizer(
         [normalize(r["text"]) for r in rows], config.word_features, config.char_features
     )
