@@ -25,10 +25,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--model", default=None, help="ONNX file (default: the shipped one).")
     parser.add_argument("--no-write", action="store_true", help="Do not append to the docs.")
     args = parser.parse_args()
-    version = OnnxClassifier(intra_op_threads=args.threads).version
-    rows = measure(runs=args.runs, intra_op_threads=args.threads)
+    classifier = OnnxClassifier(args.model, intra_op_threads=args.threads)
+    version = classifier.version
+    rows = measure(args.model, runs=args.runs, intra_op_threads=args.threads)
     table = [
         "| prompt | chars scored | p50 ms | p99 ms | mean ms |",
         "|---|---:|---:|---:|---:|",
@@ -44,7 +46,8 @@ def main() -> None:
         [
             f"## Router classifier decision latency ({now})",
             "",
-            f"- model: `router/models/model.onnx` version `{version}`, "
+            f"- model: `{args.model or 'router/models/model.onnx'}` version `{version}` "
+            f"({', '.join(classifier.heads)}), "
             f"onnxruntime CPU, {args.threads} intra-op thread(s), {args.runs} runs per size",
             f"- machine: {machine()} (shared with other jobs while measured)",
             f"- command: `{command}`",

@@ -22,9 +22,12 @@ from typing import Any
 
 from kernel.text import SCORED_CHARS
 from router.profiles import DEFAULT_PROFILE, HEADS, difficulty_key
+from router.profiles import default_thresholds as profile_thresholds
 
 MODEL_FILE = "model.onnx"
 THRESHOLDS_FILE = "thresholds.json"
+TOKENIZER_FILE = "tokenizer.json"
+MAX_TOKENS = 1024  # scored text is at most SCORED_CHARS (4000) characters
 DEFAULT_DIFFICULTY = difficulty_key(DEFAULT_PROFILE)
 
 
@@ -44,10 +47,12 @@ def default_model_path() -> Path:
 
 
 def default_thresholds(path: str | Path | None = None) -> dict[str, float]:
-    """The recommended thresholds shipped next to the model (see model_card.md)."""
+    """The recommended per-head thresholds shipped next to the model (see model_card.md);
+    `difficulty` repeats the default profile's."""
     folder = Path(path).parent if path is not None else models_dir()
-    raw: dict[str, Any] = json.loads((folder / THRESHOLDS_FILE).read_text(encoding="utf-8"))
-    return {key: float(value) for key, value in raw.items() if isinstance(value, int | float)}
+    out = profile_thresholds(folder)
+    out.setdefault("difficulty", out[DEFAULT_DIFFICULTY])
+    return out
 
 
 class OnnxClassifier:
@@ -68,7 +73,8 @@ class OnnxClassifier:
         meta = self._session.get_modelmeta().custom_metadata_map
         self.heads: tuple[str, ...] = tuple(json.loads(meta.get("heads", json.dumps(HEADS))))
         self.version: str = meta.get("version", "unknown")
-        self._input = self._session.get_inputs()[0].name
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        self._tokenizer = _tokenizer(self.path.parent) if "ids" in self._inputs else None
         self._np = np
 
     def score(self, text: str) -> dict[str, float]:
@@ -77,12 +83,40 @@ class OnnxClassifier:
 
     def score_batch(self, texts: list[str]) -> list[dict[str, float]]:
         """Probabilities for several texts in one run."""
-        batch = self._np.array([[normalize(t)] for t in texts], dtype=object)
-        (probabilities,) = self._session.run(["probabilities"], {self._input: batch})
+        normalized = [normalize(t) for t in texts]
+        feeds: dict[str, Any] = {}
+        if "text" in self._inputs:
+            feeds["text"] = self._np.array([[t] for t in normalized], dtype=object)
+        if self._tokenizer is not None:
+            feeds["ids"], feeds["mask"] = self._token_ids(normalized)
+        (probabilities,) = self._session.run(["probabilities"], feeds)
         out = []
-        for row in probabilities:
+        for row in probabilities:  # one row per text
             scores = {head: float(row[i]) for i, head in enumerate(self.heads)}
             if "difficulty" not in scores and DEFAULT_DIFFICULTY in scores:
                 scores["difficulty"] = scores[DEFAULT_DIFFICULTY]
             out.append(scores)
         return out
+
+    def _token_ids(self, texts: list[str]) -> tuple[Any, Any]:
+        """Padded WordPiece ids [N, T] (no [CLS]/[SEP]) and their 0/1 mask."""
+        np = self._np
+        assert self._tokenizer is not None
+        encodings = self._tokenizer.encode_batch(texts, add_special_tokens=False)
+        length = max([1, *(len(e.ids) for e in encodings)])
+        ids = np.zeros((len(texts), length), dtype=np.int64)
+        mask = np.zeros((len(texts), length), dtype=np.float32)
+        for i, e in enumerate(encodings):
+            ids[i, : len(e.ids)] = e.ids
+            mask[i, : len(e.ids)] = 1.0
+        return ids, mask
+
+
+def _tokenizer(folder: Path) -> Any:
+    """The WordPiece tokenizer shipped next to a token-id model (`tokenizers`, imported lazily)."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(MAX_TOKENS)
+    return tokenizer

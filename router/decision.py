@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from kernel.errors import ModelNotFound
-from router.policy import CLOUD_ACTIONS, Action, Condition, RoutingPolicy, Rule
 from kernel.types import Tier
+from router.policy import CLOUD_ACTIONS, Action, Condition, RoutingPolicy, Rule
 
 AUTO_MODEL = "auto"
 

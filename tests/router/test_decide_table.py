@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from router.decision import Features, decide
 from kernel.errors import ModelNotFound
+from router.decision import Features, decide
 from router.policy import RoutingPolicy
 
 MODELS = {

@@ -122,7 +122,9 @@ def _sentiment(rng: random.Random) -> Task:
 
 def _extract_email(rng: random.Random) -> Task:
     name = rng.choice(NAMES)
-    email = f"{name.lower()}.{rng.choice(['ops', 'sales', 'it'])}@{rng.choice(['acme', 'globex'])}.com"
+    email = (
+        f"{name.lower()}.{rng.choice(['ops', 'sales', 'it'])}@{rng.choice(['acme', 'globex'])}.com"
+    )
     prompt = (
         f"Find the e-mail address in this note and reply with it only.\n\n"
         f"Hi team, questions about the rota go to {name}, reachable at {email}, until Friday."
@@ -191,4 +193,3 @@ def tasks(per_kind: int, seed: int = 20261201) -> list[Task]:
         by_kind[kind] = list(seen.values())
     rows = itertools.zip_longest(*by_kind.values())
     return [t for row in rows for t in row if t is not None]
-

@@ -8,11 +8,20 @@ from __future__ import annotations
 
 import json
 import random
+from functools import partial
 from pathlib import Path
 
 from training.router import gradable
 from training.router.label_gsm8k import PROMPT_SUFFIX, gold_answer, predicted_answer
 from training.router.label_local import LabelItem
+
+
+def _grade_task(task: gradable.Task, completion: str) -> bool:
+    return gradable.grade(task, completion)
+
+
+def _grade_gsm8k(gold: str | None, completion: str) -> bool:
+    return gold is not None and predicted_answer(completion) == gold
 
 
 def everyday_items(per_kind: int) -> list[LabelItem]:
@@ -24,7 +33,7 @@ def everyday_items(per_kind: int) -> list[LabelItem]:
                 item_id=f"everyday:{i}",
                 kind=task.kind,
                 prompt=task.prompt,
-                check=lambda completion, t=task: gradable.grade(t, completion),
+                check=partial(_grade_task, task),
             )
         )
     return out
@@ -43,7 +52,7 @@ def gsm8k_items(gsm8k_path: Path, count: int, seed: int = 20261201) -> list[Labe
                 item_id=f"gsm8k:{index}",
                 kind="gsm8k",
                 prompt=records[index]["question"] + PROMPT_SUFFIX,
-                check=lambda completion, g=gold: predicted_answer(completion) == g,
+                check=partial(_grade_gsm8k, gold),
                 max_tokens=256,
             )
         )

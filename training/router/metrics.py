@@ -129,9 +129,7 @@ def routellm_metrics(weak_ok: Array, strong_ok: Array, difficulty: Array) -> Rou
     base, top = float(weak_ok.mean()), float(strong_ok.mean())
     perf = np.array([base + cumulative[round(c * n)] / n for c in SHARES])
     pgr = (perf - base) / (top - base) if top > base else np.ones_like(perf)
-    return RouteLLMMetrics(
-        pgr, float(np.trapezoid(pgr, SHARES)), _cpt(pgr, 0.5), _cpt(pgr, 0.8)
-    )
+    return RouteLLMMetrics(pgr, float(np.trapezoid(pgr, SHARES)), _cpt(pgr, 0.5), _cpt(pgr, 0.8))
 
 
 def _cpt(pgr: Array, target: float) -> float:

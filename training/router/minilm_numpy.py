@@ -34,7 +34,8 @@ def load_safetensors(path: Path) -> dict[str, NDArray[Any]]:
             continue
         start, end = info["data_offsets"]
         buffer = raw[8 + size + start : 8 + size + end]
-        out[name] = np.frombuffer(buffer, dtype=_DTYPES[info["dtype"]]).reshape(info["shape"])
+        array = np.frombuffer(buffer, dtype=_DTYPES[info["dtype"]]).reshape(info["shape"])
+        out[name] = array.copy()  # aligned: BLAS skips unaligned buffers (100x slower)
     return out
 
 
@@ -65,16 +66,24 @@ class MiniLM:
         self.max_tokens = max_tokens
 
     def _linear(self, x: F32, name: str) -> F32:
-        out: F32 = x @ self.w[f"{name}.weight"].T + self.w[f"{name}.bias"]
+        """x @ W.T + b, as one 2-D BLAS call on a contiguous W.T (numpy's broadcast matmul with
+        a transposed operand takes a slow non-BLAS loop)."""
+        key = f"{name}.weight_t"
+        if key not in self.w:
+            self.w[key] = np.ascontiguousarray(self.w[f"{name}.weight"].T)
+        flat = x.reshape(-1, x.shape[-1]) @ self.w[key] + self.w[f"{name}.bias"]
+        out: F32 = flat.reshape(*x.shape[:-1], -1)
         return out
 
     def hidden(self, ids: NDArray[np.int64], mask: NDArray[np.float32]) -> F32:
         """Last-layer token states [B, T, 384] for padded ids and a 0/1 mask."""
         w = self.w
         batch, length = ids.shape
-        x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][
-            :length
-        ] + w["embeddings.token_type_embeddings.weight"][0]  # fmt: skip
+        x = (
+            w["embeddings.word_embeddings.weight"][ids]
+            + w["embeddings.position_embeddings.weight"][:length]
+            + w["embeddings.token_type_embeddings.weight"][0]
+        )
         x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
         bias = ((1.0 - mask) * -1e9)[:, None, None, :]
         d = x.shape[-1] // HEADS_N

@@ -15,3 +15,4 @@ GSM8K_LABELS = TRAINING_DATA / "gsm8k_smollm2_labels.jsonl"
 GSM8K_LABELS_COMMITTED = TRAINING_DATA / "gsm8k_smollm2_labels.jsonl.gz"
 EVERYDAY_LABELS = TRAINING_DATA / "everyday_smollm2_labels.jsonl"
 PROBES = Path("training/router/probes.jsonl")
+EVERYDAY_LABELS_COMMITTED = TRAINING_DATA / "everyday_smollm2_labels.jsonl.gz"

@@ -11,6 +11,8 @@ sources, kept per row in `difficulty_source`:
 - `easy_prior` (prior): Dolly open-QA, self-instruct user tasks and Vicuna's chat categories are
   short everyday requests: 0, "mostly local-OK". Vicuna's coding/math/fermi questions: 1.
 - `everyday_smollm2` (measured): SmolLM2 on the templated everyday tasks of `gradable.py`.
+- `smollm2_generation_prior` (prior): open-ended generation (self-instruct, Vicuna) fails on
+  SmolLM2 (1); Dolly's open factual questions carry no SmolLM2 label.
 
 Profile `7b-class` (`difficulty_7b`):
 
@@ -56,6 +58,7 @@ ROUTERDC_FILES = {
 }
 EVERYDAY = "training/router/gradable.py (templates, seeded)"
 APACHE = "Apache-2.0"
+SMOLLM2_GENERATION = "smollm2_generation_prior"
 VICUNA_HARD = {"coding", "math", "fermi"}
 
 
@@ -147,24 +150,32 @@ def _hard(text: str, group: str, provenance: str) -> Row:
 
 
 def easy_rows(data: Path) -> Iterator[Row]:
-    """Dolly open-QA, self-instruct and Vicuna prompts with the everyday-request prior."""
+    """Dolly open-QA, self-instruct and Vicuna prompts with the everyday-request priors.
+
+    7b-class: all 0 (Vicuna coding/math/fermi 1). smollm2-135m: open-ended generation
+    (self-instruct tasks, every Vicuna prompt) is 1 — SmolLM2 failed even sentiment labels and
+    upper-casing in the measured everyday tasks; Dolly's open factual questions get no label.
+    """
     for i, record in enumerate(_jsonl(data / "difficulty/dolly_open_qa/open_qa.jsonl")):
         question = str(record["text"]).split("### Assistant:")[0].removeprefix("### Human:")
-        yield _easy(question.strip(), "dolly", f"dolly:{i}", f"{DOLLY}#L{i + 1}", "CC-BY-SA-3.0")
+        row = _easy(question.strip(), "dolly", f"dolly:{i}", f"{DOLLY}#L{i + 1}", "CC-BY-SA-3.0")
+        yield replace(row, difficulty=None, difficulty_source=None)
     for record in _jsonl(data / "difficulty/self_instruct/user_oriented_instructions.jsonl"):
         instances = record["instances"]
         assert isinstance(instances, list)
         first = str(instances[0]["input"]).strip() if instances else ""
         text = f"{record['instruction']}\n\n{first}".strip()
         rid = str(record["id"])
-        yield _easy(text, "self_instruct", f"self_instruct:{rid}", f"{SELF_INSTRUCT}#{rid}", APACHE)
+        row = _easy(text, "self_instruct", f"self_instruct:{rid}", f"{SELF_INSTRUCT}#{rid}", APACHE)
+        yield replace(row, difficulty=1.0, difficulty_source=SMOLLM2_GENERATION)
     for record in _jsonl(data / "difficulty/vicuna_bench/question.jsonl"):
         turns = record["turns"]
         assert isinstance(turns, list)
         qid = str(record["question_id"])
         row = _easy(str(turns[0]), "vicuna", f"vicuna:{qid}", f"{VICUNA}#{qid}", APACHE)
+        row = replace(row, difficulty=1.0, difficulty_source=SMOLLM2_GENERATION)
         if record["category"] in VICUNA_HARD:
-            row = replace(row, difficulty=1.0, difficulty_7b=1.0)
+            row = replace(row, difficulty_7b=1.0)
         yield row
 
 

@@ -32,7 +32,8 @@ HR_TOPICS = ["a performance improvement plan", "a written warning", "a pay rise"
              "being made redundant", "a disciplinary hearing", "sick leave"]  # fmt: skip
 LEGAL_TOPICS = ["a security deposit dispute", "a DUI charge", "child custody",
                 "a non-compete clause", "an unpaid invoice lawsuit", "a divorce settlement",
-                "a wrongful dismissal claim", "a car accident claim", "an eviction notice"]  # fmt: skip
+                "a wrongful dismissal claim", "a car accident claim",
+                "an eviction notice"]  # fmt: skip
 FINANCE_TOPICS = ["credit card debt", "a missed mortgage payment", "personal bankruptcy",
                   "a tax audit", "an inheritance", "a loan application rejection",
                   "a double charge on a bank account", "retirement savings"]  # fmt: skip
