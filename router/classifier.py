@@ -1,16 +1,18 @@
-"""The router's prompt classifier: one ONNX graph, raw text in, one probability per head out.
+"""The router's prompt classifier: one ONNX graph, one probability per head out.
 
 What is scored: the caller passes `kernel.text.scoring_text(req)` — the system/developer turns
 plus the last user turn, at most the last 4000 characters. `score()` then collapses runs of
 whitespace to one space (the same normalisation the model was trained with) and keeps the last
-`SCORED_CHARS` characters. The graph (TF-IDF word 1-2-grams + character 2-4-grams → two
-logistic-regression heads, exported with skl2onnx) takes that string and returns
+`SCORED_CHARS` characters. The graph's inputs say what it needs: `text` (raw string, for the
+TF-IDF featurizer inside the graph) and/or `ids` + `mask` (WordPiece ids from the
+`tokenizer.json` shipped next to the model, for the static token-embedding table). It returns
 `probabilities[:, i]` for the heads named in the model's `heads` metadata: one
 `difficulty@<profile>` per local-model profile (`router.profiles`) and `sensitivity`. The
 plain `difficulty` key repeats the default profile's score (backward compatibility).
 
-The onnxruntime session is created once in `__init__` and `InferenceSession.run` is
-thread-safe, so one instance serves every request. onnxruntime is imported lazily.
+The onnxruntime session (and tokenizer) are created once in `__init__`; `InferenceSession.run`
+and `Tokenizer.encode` are thread-safe, so one instance serves every request. onnxruntime and
+tokenizers are imported lazily.
 """
 
 from __future__ import annotations
@@ -102,13 +104,17 @@ class OnnxClassifier:
         """Padded WordPiece ids [N, T] (no [CLS]/[SEP]) and their 0/1 mask."""
         np = self._np
         assert self._tokenizer is not None
-        encodings = self._tokenizer.encode_batch(texts, add_special_tokens=False)
-        length = max([1, *(len(e.ids) for e in encodings)])
+        if len(texts) == 1:  # encode_batch's thread pool costs more than it saves for one
+            encodings = [self._tokenizer.encode(texts[0], add_special_tokens=False)]
+        else:
+            encodings = self._tokenizer.encode_batch(texts, add_special_tokens=False)
+        rows = [np.asarray(e.ids, dtype=np.int64) for e in encodings]
+        length = max([1, *(len(r) for r in rows)])
         ids = np.zeros((len(texts), length), dtype=np.int64)
         mask = np.zeros((len(texts), length), dtype=np.float32)
-        for i, e in enumerate(encodings):
-            ids[i, : len(e.ids)] = e.ids
-            mask[i, : len(e.ids)] = 1.0
+        for i, row in enumerate(rows):
+            ids[i, : len(row)] = row
+            mask[i, : len(row)] = 1.0
         return ids, mask
 
 

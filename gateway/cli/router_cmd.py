@@ -197,12 +197,17 @@ def evaluate_cmd(
     labels: Path = typer.Option(GSM8K_LABELS_COMMITTED, help="Committed GSM8K labels."),
     everyday: Path = typer.Option(EVERYDAY_LABELS_COMMITTED, help="Committed everyday labels."),
     latency_runs: int = typer.Option(300, help="score() calls per prompt size for latency."),
+    loso_cap: int | None = typer.Option(
+        None, help="Leave-one-source-out on at most N rows per family (seeded sample)."
+    ),
 ) -> None:
     """Leave-one-source-out, RouteLLM metrics, probe agreement, test split and latency of the
     shipped model; writes metrics, thresholds, the model card and docs/router.md."""
     from training.router.publish import publish
 
-    metrics = publish(dataset, models, docs, data, probes, (labels, everyday), latency_runs)
+    metrics = publish(
+        dataset, models, docs, data, probes, (labels, everyday), latency_runs, loso_cap
+    )
     for head, value in metrics["thresholds"].items():
         pooled = metrics["loso"][head]["pooled"]
         console.print(f"{head}: LOSO ROC-AUC {pooled['roc_auc']:.3f}, threshold {value:.4f}")

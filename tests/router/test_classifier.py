@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,7 +23,7 @@ from training.router.build_data import read_split
 from training.router.metrics import head_metrics
 from training.router.paths import DATASET_VERSION
 
-DATASET = models_dir().parent / "training" / "data" / DATASET_VERSION
+DATASET = Path(__file__).resolve().parents[2] / "training" / "router" / "data" / DATASET_VERSION
 WORD_PROBLEM = (
     "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips "
     "in May. How many clips did Natalia sell altogether in April and May?"

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from router.classifier import OnnxClassifier, models_dir
+from router.classifier import OnnxClassifier
 from router.profiles import HEADS
 from training.router.build_data import clean, read_split
 from training.router.features import Tfidf
@@ -16,7 +16,7 @@ from training.router.paths import DATASET_VERSION
 from training.router.records import Row, split_of
 from training.router.train import TrainConfig, Trained, save, train
 
-DATASET = models_dir().parent / "training" / "data" / DATASET_VERSION
+DATASET = Path(__file__).resolve().parents[2] / "training" / "router" / "data" / DATASET_VERSION
 TINY = TrainConfig(
     dataset_dir=DATASET, word_features=1500, char_features=1500, c_grid=(1.0,), max_rows=500
 )

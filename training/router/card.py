@@ -131,11 +131,15 @@ def in_dist_table(metrics: dict[str, Any], head: str) -> str:
 
 def latency_table(metrics: dict[str, Any]) -> str:
     """Decision latency per prompt size."""
-    lines = ["| prompt | chars | p50 ms | p99 ms | mean ms |", "|---|---:|---:|---:|---:|"]
+    lines = [
+        "| prompt | chars | p50 ms | p99 ms | mean ms | CPU p50 ms | CPU p99 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for lat in metrics["latency"]:
         lines.append(
             f"| ~{lat['tokens']} tokens | {lat['chars']} | {lat['p50_ms']:.3f} | "
-            f"{lat['p99_ms']:.3f} | {lat['mean_ms']:.3f} |"
+            f"{lat['p99_ms']:.3f} | {lat['mean_ms']:.3f} | {lat['cpu_p50_ms']:.3f} | "
+            f"{lat['cpu_p99_ms']:.3f} |"
         )
     return "\n".join(lines)
 
@@ -159,7 +163,8 @@ def comparison_table(metrics: dict[str, Any]) -> str:
             f"| {c['name']} | {cells} | {fmt(c.get('meqsum'))} | {lat_cell} | "
             f"{c.get('size', '—')} | {c.get('notes', '')} |"
         )
-    return "\n".join(lines) + f"\n\n{comp.get('conclusion', '')}"
+    notes = f"{comp.get('subset', '')}. Latency: {comp.get('latency_note', '')}."
+    return "\n".join(lines) + f"\n\n{notes}\n\n{comp.get('conclusion', '')}"
 
 
 def labels_section(metrics: dict[str, Any]) -> str:
@@ -176,6 +181,11 @@ def labels_section(metrics: dict[str, Any]) -> str:
     for kind, v in metrics["labels"]["everyday"].items():
         lines.append(f"| {kind} | {v['items']} | {v['local_ok']} |")
     return "\n".join(lines)
+
+
+def _cap(metrics: dict[str, Any]) -> str:
+    cap = metrics.get("loso_cap")
+    return f" (on a seeded sample of at most {cap} rows per family)" if cap else ""
 
 
 def _probe_count(metrics: dict[str, Any]) -> int:
@@ -198,9 +208,10 @@ this machine (2 vCPU shared with other jobs, no GPU).
 ## Headline: leave-one-source-out (LOSO)
 
 Each source family is held out in turn: the heads are retrained on the other families
-(same recipe and C as the shipped model) and score the held-out one. The pooled numbers
-below are over all held-out scores; thresholds were chosen on these held-out scores
-(sensitivity: recall >= 0.90; difficulty: Youden's J), never on the probe set.
+(same recipe and C as the shipped model) and score the held-out one{_cap(metrics)}.
+The pooled numbers below are over all held-out scores. Thresholds are cost-based on the
+calibrated probabilities (difficulty 0.5; sensitivity 1/3: a sensitive prompt sent to the
+cloud costs twice a needless local route), never fitted to the probes.
 
 {loso_headline(metrics)}
 

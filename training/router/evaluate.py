@@ -1,13 +1,18 @@
 """In-distribution numbers of the shipped model (test split) and the threshold rules.
 
 These are the *flattering* numbers (same sources and templates as training); the headline of
-the card is leave-one-source-out (`loso.py`). Thresholds are chosen on leave-one-source-out
-predictions, i.e. on scores for sources the model had not seen, never on the probe set:
+the card is leave-one-source-out (`loso.py`).
 
-- sensitivity: the highest threshold whose held-out recall is at least `SENSITIVITY_RECALL`
-  (missing a sensitive prompt costs more than a needless local route);
-- difficulty (per profile): the threshold maximising Youden's J (TPR - FPR) on held-out
-  scores, i.e. balanced errors whatever the mixture of the evaluation data.
+Thresholds are decision-theoretic on the Platt-calibrated probabilities, not fitted to any
+evaluation set (and never to the probe set): act when P >= c_wrong_act / (c_wrong_act +
+c_wrong_skip).
+
+- difficulty (every profile): a needless cloud call and a bad local answer cost the same → 0.5;
+- sensitivity: sending a sensitive prompt to the cloud costs twice a needless local route → 1/3.
+
+Fitting them on leave-one-source-out scores instead was tried and rejected: a recall target
+over held-out families drives the sensitivity threshold to ~0.03 (some families score low when
+held out), and Youden's J on the pooled smollm2 scores is dominated by one-class families.
 """
 
 from __future__ import annotations
@@ -18,10 +23,10 @@ from typing import Any
 import numpy as np
 
 from router.profiles import HEADS, SENSITIVITY
-from training.router.loso import Fold, labelled
 from training.router.metrics import head_metrics, oracle_curve, quality_curve, random_curve
 
-SENSITIVITY_RECALL = 0.90
+DIFFICULTY_THRESHOLD = 0.5
+SENSITIVITY_THRESHOLD = 1.0 / 3.0
 Rows = list[dict[str, Any]]
 
 
@@ -59,34 +64,9 @@ def _metrics(rows: Rows, head: str, threshold: float) -> dict[str, float]:
     return out
 
 
-def recall_threshold(y: np.ndarray, p: np.ndarray, recall: float) -> float:
-    """The highest threshold whose recall on (y, p) is at least `recall`."""
-    positives = np.sort(p[y == 1])
-    if len(positives) == 0:
-        return 0.5
-    return float(positives[int(np.floor((1.0 - recall) * len(positives)))])
-
-
-def youden_threshold(y: np.ndarray, p: np.ndarray) -> float:
-    """The threshold maximising TPR - FPR (midpoint between adjacent scores)."""
-    from sklearn.metrics import roc_curve
-
-    fpr, tpr, cuts = roc_curve(y, p)
-    best = int(np.argmax(tpr - fpr))
-    return float(min(max(cuts[best], 1e-4), 1.0 - 1e-4))
-
-
-def thresholds_from_folds(folds: list[Fold]) -> dict[str, float]:
-    """Per-head thresholds from leave-one-source-out scores (see the module docstring)."""
-    out = {}
-    for head in HEADS:
-        ys, ps = zip(*(labelled(f.rows, head) for f in folds), strict=True)
-        y, p = np.concatenate(ys), np.concatenate(ps)
-        if head == SENSITIVITY:
-            out[head] = recall_threshold(y, p, SENSITIVITY_RECALL)
-        else:
-            out[head] = youden_threshold(y, p)
-    return out
+def decision_thresholds() -> dict[str, float]:
+    """The shipped per-head thresholds (see the module docstring)."""
+    return {h: SENSITIVITY_THRESHOLD if h == SENSITIVITY else DIFFICULTY_THRESHOLD for h in HEADS}
 
 
 def in_distribution(test: Rows, thresholds: dict[str, float]) -> dict[str, Any]:

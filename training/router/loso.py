@@ -105,3 +105,23 @@ def labelled(rows: Rows, head: str) -> tuple[np.ndarray, np.ndarray]:
     picked = [r for r in rows if r.get(head) is not None]
     y = np.array([float(r[head] >= 0.5) for r in picked])
     return y, np.array([float(r[f"p_{head}"]) for r in picked])
+
+
+def capped(rows: Rows, cap: int | None, seed: int = 0, keep: str | None = None) -> Rows:
+    """At most `cap` rows per family (a seeded sample; family `keep` is never cut)."""
+    if cap is None:
+        return rows
+    import random
+
+    by_family: dict[str, Rows] = {}
+    for r in rows:
+        by_family.setdefault(family(r), []).append(r)
+    rng = random.Random(seed)
+    out: Rows = []
+    for name in sorted(by_family):
+        members = list(by_family[name])
+        if name != keep and len(members) > cap:
+            rng.shuffle(members)
+            members = members[:cap]
+        out += members
+    return out

@@ -18,7 +18,7 @@ from router.classifier import OnnxClassifier
 from router.profiles import difficulty_key
 from training.router import card, latency, loso, loso_report, probe_eval, routellm_eval
 from training.router.build_data import read_split
-from training.router.evaluate import in_distribution, scored, thresholds_from_folds
+from training.router.evaluate import decision_thresholds, in_distribution, scored
 from training.router.label_gsm8k import summarize_labels
 from training.router.recipe import recipe_from
 
@@ -60,13 +60,15 @@ def publish(
     probes: Path,
     labels: tuple[Path, Path],
     latency_runs: int,
+    loso_cap: int | None = None,
 ) -> dict[str, Any]:
     """Evaluate, time, and write the metrics, thresholds, card and report."""
     training = json.loads((models / "training.json").read_text("utf-8"))
     config, representation = recipe_from(training, dataset, models)
-    rows = [r for s in ("train", "validation", "test") for r in read_split(dataset, s)]
+    everything = [r for s in ("train", "validation", "test") for r in read_split(dataset, s)]
+    rows = loso.capped(everything, loso_cap)
     folds = loso.folds(rows, config, representation)
-    thresholds = thresholds_from_folds(folds)
+    thresholds = decision_thresholds()
     classifier = OnnxClassifier(models / "model.onnx")
     test = scored(classifier.score_batch, read_split(dataset, "test"))
     metrics: dict[str, Any] = {
@@ -74,6 +76,7 @@ def publish(
         "representation": training["representation"],
         "dataset_version": training["dataset"]["version"],
         "thresholds": thresholds,
+        "loso_cap": loso_cap,
         "loso": {
             **loso_report.summary(folds, thresholds),
             "restricted": {
@@ -90,7 +93,7 @@ def publish(
         },
         "routellm": {
             "mmlu_leave_subject_out": routellm_eval.mmlu_leave_subject_out(
-                rows, data, config, representation
+                loso.capped(everything, loso_cap, keep="mmlu"), data, config, representation
             ),
             "gsm8k_7b-class": routellm_eval.gsm8k_held_out(
                 folds, difficulty_key("7b-class"), "routerdc"
@@ -116,7 +119,7 @@ def publish(
     metrics = _jsonable(metrics)
     (models / "metrics.json").write_text(json.dumps(metrics, indent=1, sort_keys=True) + "\n")
     rounded = {k: round(v, 4) for k, v in thresholds.items()}
-    note = {"note": "Chosen on leave-one-source-out scores; see model_card.md."}
+    note = {"note": "Cost-based: difficulty 0.5, sensitivity 1/3 (training/router/evaluate.py)."}
     (models / "thresholds.json").write_text(json.dumps({**rounded, **note}, indent=1) + "\n")
     docs.mkdir(parents=True, exist_ok=True)
     (docs / "router.md").write_text(card.router_doc(metrics, COMMAND), encoding="utf-8")
