@@ -93,3 +93,9 @@ def test_agreement_counts_hits_per_category() -> None:
     out = agreement(probes, score, th)
     assert out["smollm2-135m"]["agreement"] == 1.0
     assert out["7b-class"]["by_category"] == {"x": 0.0, "y": 1.0}
+
+
+def test_choice_grading_matches_whole_words_only() -> None:
+    task = gradable.Task("compare", "?", ("no", "yes"), "choice")
+    assert gradable.grade(task, "No.")
+    assert not gradable.grade(task, "I know the answer: yes")

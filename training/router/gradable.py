@@ -69,6 +69,10 @@ class Task:
     grading: str  # "number" | "contains" | "choice" | "verbatim" (case-sensitive contains)
 
 
+def _has_word(text: str, word: str) -> bool:
+    return re.search(rf"\b{re.escape(word)}\b", text) is not None
+
+
 def _last_number(text: str) -> str | None:
     numbers = _NUMBER.findall(text.replace(",", ""))
     return numbers[-1].removesuffix(".0") if numbers else None
@@ -81,9 +85,9 @@ def grade(task: Task, completion: str) -> bool:
     text = completion.strip().lower()
     if task.grading == "number":
         return _last_number(text) in task.gold
-    if task.grading == "choice":  # the gold word and none of the alternatives
+    if task.grading == "choice":  # the gold word and none of the alternatives, as whole words
         gold, *others = task.gold
-        return gold in text and not any(o in text for o in others)
+        return _has_word(text, gold) and not any(_has_word(text, o) for o in others)
     return any(g in text for g in task.gold)
 
 
