@@ -1,4 +1,4 @@
-"""`calibrate --local-model` pieces: grade a backend on the gradable sets, resume, fit a threshold."""
+"""`calibrate --local-model` pieces: grade a backend on the gradable sets, resume, fit."""
 
 from __future__ import annotations
 
