@@ -157,6 +157,9 @@ def train_cmd(
     static_table: Path | None = typer.Option(None, help="distil-static output (.npy)."),
     tokenizer: Path | None = typer.Option(None, help="MiniLM tokenizer.json (static models)."),
     dense_weight: float = typer.Option(1.0, help="Scale of the static block in tfidf+static."),
+    c: list[str] = typer.Option(
+        [], help="Fixed C for a head, HEAD=C (repeatable); other heads pick C on validation."
+    ),
     seed: int = typer.Option(0),
     max_rows: int | None = typer.Option(None, help="Train on a subset (smoke tests)."),
 ) -> None:
@@ -164,7 +167,11 @@ def train_cmd(
     from training.router.features import Concat, Representation, Static, Tfidf
     from training.router.train import TrainConfig, fit, load, save
 
-    config = TrainConfig(dataset_dir=dataset, seed=seed, max_rows=max_rows)
+    try:
+        fixed = tuple((h, float(v)) for h, v in (item.split("=", 1) for item in c))
+    except ValueError as exc:
+        raise typer.BadParameter("--c takes HEAD=C, e.g. sensitivity=32") from exc
+    config = TrainConfig(dataset_dir=dataset, seed=seed, max_rows=max_rows, c_by_head=fixed)
     rep: Representation = Tfidf(config.word_features, config.char_features)
     if representation != "tfidf":
         if static_table is None or tokenizer is None:
