@@ -19,6 +19,7 @@ from policies.embeddings import EmbeddingsConfig
 from policies.entities import expand_entity_groups, protected_types, require_known_entity
 from policies.limits import BudgetsConfig, CacheConfig, LimitsConfig
 from router.policy import Loc, PolicyValueError, RoutingPolicy, Rule
+from router.profiles import DEFAULT_PROFILE, PROFILES
 
 Operator = Literal["placeholder", "mask", "hash", "block"]
 
@@ -88,6 +89,11 @@ class PolicyDocument(RoutingPolicy):
     shadow: ShadowConfig | None = Field(
         default=None, description="Shadow evaluation of local answers (off when absent)."
     )
+    router_profile: str = Field(
+        default=DEFAULT_PROFILE,
+        description="Local-model profile whose difficulty score routes requests "
+        f"(scores['difficulty@<profile>']); one of: {', '.join(PROFILES)}.",
+    )
     apps: list[AppKey] = Field(default_factory=list)
     pii: PiiConfig = Field(default_factory=PiiConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
@@ -102,6 +108,12 @@ class PolicyDocument(RoutingPolicy):
 
     @model_validator(mode="after")
     def _check_document(self) -> Self:
+        if self.router_profile not in PROFILES:
+            known = ", ".join(PROFILES)
+            raise PolicyValueError(
+                ("router_profile",),
+                f"unknown router_profile '{self.router_profile}' (shipped: {known})",
+            )
         ref = self.models.get(self.reference_model)
         if ref is None or ref.tier != "cloud":
             raise PolicyValueError(

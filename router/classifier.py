@@ -1,14 +1,18 @@
-"""The router's prompt classifier: one ONNX graph, raw text in, two probabilities out.
+"""The router's prompt classifier: one ONNX graph, one probability per head out.
 
 What is scored: the caller passes `kernel.text.scoring_text(req)` — the system/developer turns
 plus the last user turn, at most the last 4000 characters. `score()` then collapses runs of
 whitespace to one space (the same normalisation the model was trained with) and keeps the last
-`SCORED_CHARS` characters. The graph (TF-IDF word 1-2-grams + character 2-4-grams → two
-logistic-regression heads, exported with skl2onnx) takes that string and returns
-`probabilities[:, i]` for the heads named in the model's `heads` metadata.
+`SCORED_CHARS` characters. The graph's inputs say what it needs: `text` (raw string, for the
+TF-IDF featurizer inside the graph) and/or `ids` + `mask` (WordPiece ids from the
+`tokenizer.json` shipped next to the model, for the static token-embedding table). It returns
+`probabilities[:, i]` for the heads named in the model's `heads` metadata: one
+`difficulty@<profile>` per local-model profile (`router.profiles`) and `sensitivity`. The
+plain `difficulty` key repeats the default profile's score (backward compatibility).
 
-The onnxruntime session is created once in `__init__` and `InferenceSession.run` is
-thread-safe, so one instance serves every request. onnxruntime is imported lazily.
+The onnxruntime session (and tokenizer) are created once in `__init__`; `InferenceSession.run`
+and `Tokenizer.encode` are thread-safe, so one instance serves every request. onnxruntime and
+tokenizers are imported lazily.
 """
 
 from __future__ import annotations
@@ -19,10 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from kernel.text import SCORED_CHARS
+from router.profiles import DEFAULT_PROFILE, HEADS, difficulty_key
+from router.profiles import default_thresholds as profile_thresholds
 
 MODEL_FILE = "model.onnx"
 THRESHOLDS_FILE = "thresholds.json"
-HEADS = ("difficulty", "sensitivity")
+TOKENIZER_FILE = "tokenizer.json"
+MAX_TOKENS = 1024  # scored text is at most SCORED_CHARS (4000) characters
+DEFAULT_DIFFICULTY = difficulty_key(DEFAULT_PROFILE)
 
 
 def normalize(text: str) -> str:
@@ -41,14 +49,16 @@ def default_model_path() -> Path:
 
 
 def default_thresholds(path: str | Path | None = None) -> dict[str, float]:
-    """The recommended thresholds shipped next to the model (see model_card.md)."""
+    """The recommended per-head thresholds shipped next to the model (see model_card.md);
+    `difficulty` repeats the default profile's."""
     folder = Path(path).parent if path is not None else models_dir()
-    raw: dict[str, Any] = json.loads((folder / THRESHOLDS_FILE).read_text(encoding="utf-8"))
-    return {key: float(value) for key, value in raw.items() if isinstance(value, int | float)}
+    out = profile_thresholds(folder)
+    out.setdefault("difficulty", out[DEFAULT_DIFFICULTY])
+    return out
 
 
 class OnnxClassifier:
-    """`Classifier` backed by onnxruntime; scores `difficulty` and `sensitivity` in [0, 1]."""
+    """`Classifier` backed by onnxruntime; every head's probability in [0, 1]."""
 
     def __init__(self, path: str | Path | None = None, *, intra_op_threads: int = 1) -> None:
         import numpy as np
@@ -65,7 +75,8 @@ class OnnxClassifier:
         meta = self._session.get_modelmeta().custom_metadata_map
         self.heads: tuple[str, ...] = tuple(json.loads(meta.get("heads", json.dumps(HEADS))))
         self.version: str = meta.get("version", "unknown")
-        self._input = self._session.get_inputs()[0].name
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        self._tokenizer = _tokenizer(self.path.parent) if "ids" in self._inputs else None
         self._np = np
 
     def score(self, text: str) -> dict[str, float]:
@@ -74,6 +85,44 @@ class OnnxClassifier:
 
     def score_batch(self, texts: list[str]) -> list[dict[str, float]]:
         """Probabilities for several texts in one run."""
-        batch = self._np.array([[normalize(t)] for t in texts], dtype=object)
-        (probabilities,) = self._session.run(["probabilities"], {self._input: batch})
-        return [{head: float(row[i]) for i, head in enumerate(self.heads)} for row in probabilities]
+        normalized = [normalize(t) for t in texts]
+        feeds: dict[str, Any] = {}
+        if "text" in self._inputs:
+            feeds["text"] = self._np.array([[t] for t in normalized], dtype=object)
+        if self._tokenizer is not None:
+            feeds["ids"], feeds["mask"] = self._token_ids(normalized)
+        (probabilities,) = self._session.run(["probabilities"], feeds)
+        out = []
+        for row in probabilities:  # one row per text
+            scores = {head: float(row[i]) for i, head in enumerate(self.heads)}
+            if "difficulty" not in scores and DEFAULT_DIFFICULTY in scores:
+                scores["difficulty"] = scores[DEFAULT_DIFFICULTY]
+            out.append(scores)
+        return out
+
+    def _token_ids(self, texts: list[str]) -> tuple[Any, Any]:
+        """Padded WordPiece ids [N, T] (no [CLS]/[SEP]) and their 0/1 mask."""
+        np = self._np
+        assert self._tokenizer is not None
+        if len(texts) == 1:  # encode_batch's thread pool costs more than it saves for one
+            encodings = [self._tokenizer.encode(texts[0], add_special_tokens=False)]
+        else:
+            encodings = self._tokenizer.encode_batch(texts, add_special_tokens=False)
+        rows = [np.asarray(e.ids, dtype=np.int64) for e in encodings]
+        length = max([1, *(len(r) for r in rows)])
+        ids = np.zeros((len(texts), length), dtype=np.int64)
+        mask = np.zeros((len(texts), length), dtype=np.float32)
+        for i, row in enumerate(rows):
+            ids[i, : len(row)] = row
+            mask[i, : len(row)] = 1.0
+        return ids, mask
+
+
+def _tokenizer(folder: Path) -> Any:
+    """The WordPiece tokenizer shipped next to a token-id model (`tokenizers`, imported lazily)."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(MAX_TOKENS)
+    return tokenizer

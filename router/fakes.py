@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from router.profiles import PROFILES, difficulty_key
+
 
 class FakeClassifier:
-    """A `Classifier` that returns fixed scores, optionally overridden per exact text."""
+    """A `Classifier` that returns fixed scores, optionally overridden per exact text.
+
+    `difficulty` is returned under the plain key and under every profile's key (unless a
+    profile key is overridden explicitly).
+    """
 
     def __init__(
         self,
@@ -18,4 +24,5 @@ class FakeClassifier:
         self._by_text = dict(by_text or {})
 
     def score(self, text: str) -> Mapping[str, float]:
-        return {**self._default, **self._by_text.get(text, {})}
+        scores = {**self._default, **self._by_text.get(text, {})}
+        return {**{difficulty_key(p): scores["difficulty"] for p in PROFILES}, **scores}

@@ -19,6 +19,7 @@ from kernel.protocols import Classifier
 from kernel.text import estimate_prompt_tokens, scoring_text
 from kernel.types import ChatRequest
 from router.decision import Features, RouteDecision, decide
+from router.profiles import difficulty_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +52,9 @@ class Planner:
         privacy = self._privacy.for_policy(loaded.version, loaded.document)
         facts = privacy.scan(req)
         scores = self._classifier.score(scoring_text(req))
+        head = difficulty_key(loaded.document.router_profile)  # the deployed local model's head
         features = Features(
-            difficulty=float(scores.get("difficulty", 0.0)),
+            difficulty=float(scores.get(head, scores.get("difficulty", 0.0))),
             sensitivity=float(scores.get("sensitivity", 0.0)),
             pii_types=facts.types,
             pii_blocked=facts.blocked,

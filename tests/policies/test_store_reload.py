@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from policies.loader import PolicyFileError, default_policy_path
 from policies.store import PolicyStore
 
 GOOD = default_policy_path().read_text()
-HARDER = GOOD.replace("difficulty_gte: 0.64", "difficulty_gte: 0.8")
+HARDER = re.sub(r"difficulty_gte: [0-9.]+", "difficulty_gte: 0.8", GOOD)  # any shipped value
 BROKEN = GOOD.replace("target: gpt-4o-mini\n    fallbacks: [local]", "target: gpt-5")
 
 

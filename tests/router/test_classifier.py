@@ -18,6 +18,7 @@ from router.classifier import (
     models_dir,
     normalize,
 )
+from router.profiles import DEFAULT_PROFILE, HEADS, PROFILES, difficulty_key
 from training.router.build_data import read_split
 from training.router.metrics import head_metrics
 from training.router.paths import DATASET_VERSION
@@ -42,21 +43,24 @@ def classifier() -> OnnxClassifier:
 def test_shipped_model_and_thresholds_exist() -> None:
     assert default_model_path().is_file()
     thresholds = default_thresholds()
-    assert 0 < thresholds["difficulty"] < 1
-    assert 0 < thresholds["sensitivity"] < 1
+    for head in HEADS:
+        assert 0 < thresholds[head] < 1
 
 
-def test_scores_are_probabilities(classifier: OnnxClassifier) -> None:
+def test_scores_are_probabilities_per_profile(classifier: OnnxClassifier) -> None:
     scores = classifier.score("say hello")
-    assert set(scores) == {"difficulty", "sensitivity"}
+    assert set(scores) == {*HEADS, "difficulty"}
+    assert scores["difficulty"] == scores[difficulty_key(DEFAULT_PROFILE)]
     assert all(0.0 <= v <= 1.0 for v in scores.values())
     assert classifier.score("") == classifier.score("   \n ")
 
 
-def test_difficulty_separates_word_problem_from_greeting(classifier: OnnxClassifier) -> None:
-    hard = classifier.score(WORD_PROBLEM)["difficulty"]
-    easy = classifier.score("say hello")["difficulty"]
-    assert hard - easy > 0.3
+def test_difficulty_separates_proof_from_capital_question(classifier: OnnxClassifier) -> None:
+    proof = "Prove that there are infinitely many primes of the form 4k+3, with all steps."
+    for profile in PROFILES:
+        hard = classifier.score(proof)[difficulty_key(profile)]
+        easy = classifier.score("What is the capital of France?")[difficulty_key(profile)]
+        assert hard - easy > 0.3, profile
 
 
 def test_sensitivity_separates_ssn_from_recipe(classifier: OnnxClassifier) -> None:
@@ -80,7 +84,7 @@ def test_thread_safe_scoring_matches_sequential(classifier: OnnxClassifier) -> N
 
 
 def test_batch_matches_single(classifier: OnnxClassifier) -> None:
-    texts = [WORD_PROBLEM, SSN_PROMPT, RECIPE]
+    texts = [WORD_PROBLEM, SSN_PROMPT, RECIPE, "hi"]  # different lengths: padding is masked
     batch = classifier.score_batch(texts)
     for text, scores in zip(texts, batch, strict=True):
         single = classifier.score(text)
@@ -93,17 +97,23 @@ def test_importing_the_classifier_does_not_load_onnxruntime() -> None:
     assert out.stdout.strip() == "False"
 
 
-def test_test_split_aucs_match_the_model_card(classifier: OnnxClassifier) -> None:
+def test_test_split_aucs_match_the_metrics_file(classifier: OnnxClassifier) -> None:
     metrics = json.loads((models_dir() / "metrics.json").read_text("utf-8"))
-    card = (models_dir() / "model_card.md").read_text("utf-8")
     rows = read_split(DATASET, "test")
-    for head in ("difficulty", "sensitivity"):
+    for head in HEADS:
         picked = [r for r in rows if r[head] is not None]
         scores = classifier.score_batch([r["text"] for r in picked])
         y = np.array([float(r[head] >= 0.5) for r in picked])
         p = np.array([s[head] for s in scores])
         measured = head_metrics(y, p)
-        expected = metrics[head]["overall"]
+        expected = metrics["in_distribution"][head]["overall"]
         for key in ("roc_auc", "pr_auc"):
             assert abs(measured[key] - expected[key]) <= 0.005, (head, key)
-            assert f"{expected[key]:.3f}" in card
+
+
+def test_model_card_quotes_the_loso_headline() -> None:
+    metrics = json.loads((models_dir() / "metrics.json").read_text("utf-8"))
+    card = (models_dir() / "model_card.md").read_text("utf-8")
+    for head in HEADS:
+        assert f"{metrics['loso'][head]['pooled']['roc_auc']:.3f}" in card
+    assert f"{metrics['probes'][DEFAULT_PROFILE]['agreement']:.3f}" in card

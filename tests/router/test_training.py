@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from router.classifier import OnnxClassifier
+from router.profiles import HEADS
 from training.router.build_data import clean, read_split
+from training.router.features import Tfidf
 from training.router.label_gsm8k import gold_answer, predicted_answer
 from training.router.paths import DATASET_VERSION
 from training.router.records import Row, split_of
@@ -23,7 +25,8 @@ TINY = TrainConfig(
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[Trained, Path]:
     trained = train(TINY)
-    path = save(trained, TINY, tmp_path_factory.mktemp("model"), "ci-tiny")
+    rep = Tfidf(TINY.word_features, TINY.char_features)
+    path = save(trained, TINY, tmp_path_factory.mktemp("model"), "ci-tiny", rep)
     return trained, path
 
 
@@ -45,7 +48,7 @@ def test_onnx_matches_scikit_learn(tiny: tuple[Trained, Path], probe_texts: list
     trained, path = tiny
     expected = trained.probabilities(probe_texts)
     scores = OnnxClassifier(path).score_batch(probe_texts)
-    got = np.array([[s["difficulty"], s["sensitivity"]] for s in scores])
+    got = np.array([[s[h] for h in HEADS] for s in scores])
     assert np.abs(got - expected).max() < 1e-4
 
 
@@ -66,6 +69,17 @@ def test_clean_drops_duplicates_and_contaminated_prompts() -> None:
     kept, dropped = clean(rows, contaminated={"leaked"})
     assert [r.group for r in kept] == ["a"]
     assert dropped == {"duplicate:t": 1, "routellm_contaminated": 1}
+
+
+def test_a_duplicate_gives_the_kept_row_the_labels_it_lacks() -> None:
+    measured = Row("Q?", "gsm8k", "a", "p", "MIT", difficulty=1.0, difficulty_source="m")
+    other = Row("q?", "gsm8k", "b", "p2", "MIT", difficulty=0.0, difficulty_source="x",
+                difficulty_7b=0.0, difficulty_7b_source="routerdc")  # fmt: skip
+    (kept,), _ = clean([measured, other], contaminated=set())
+    record = kept.to_json("train")
+    assert record["difficulty@smollm2-135m"] == 1.0  # the first label wins
+    assert record["difficulty@7b-class"] == 0.0
+    assert record["difficulty@7b-class_source"] == "routerdc"
 
 
 def test_split_is_by_group_and_stable() -> None:

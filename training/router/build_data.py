@@ -17,18 +17,22 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from router.profiles import HEADS
 from training.router import sources_difficulty as diff
 from training.router import sources_sensitivity as sens
 from training.router.paths import DATASET_VERSION
 from training.router.records import Row, dedup_key, split_of
 from training.router.synth import synthetic_rows
+from training.router.synth_personal import personal_rows
 
 SPLITS = ("train", "validation", "test")
 
 
-def all_rows(data: Path, gsm8k_labels: Path) -> Iterator[Row]:
+def all_rows(data: Path, gsm8k_labels: Path, everyday_labels: Path) -> Iterator[Row]:
     """Every source in a fixed order (measured labels first, so they win deduplication)."""
     yield from diff.gsm8k_rows(data, gsm8k_labels)
+    yield from diff.everyday_rows(everyday_labels)
+    yield from diff.routerdc_rows(data)
     yield from diff.mmlu_rows(data)
     yield from diff.arena_rows(data)
     yield from diff.easy_rows(data)
@@ -38,12 +42,14 @@ def all_rows(data: Path, gsm8k_labels: Path) -> Iterator[Row]:
     yield from sens.synthpai_rows(data)
     yield from sens.medquad_rows(data)
     yield from sens.banking_rows(data)
+    yield from sens.meqsum_rows(data)
     yield from synthetic_rows(data / "sensitivity/presidio/templates.txt")
+    yield from personal_rows()
 
 
 def clean(rows: Iterable[Row], contaminated: set[str]) -> tuple[list[Row], Counter[str]]:
-    """Drop contaminated and duplicate prompts; count what was dropped and why."""
-    seen: set[str] = set()
+    """Drop contaminated and duplicate prompts (merging their labels); count what was dropped."""
+    seen: dict[str, int] = {}
     kept: list[Row] = []
     dropped: Counter[str] = Counter()
     for row in rows:
@@ -54,10 +60,11 @@ def clean(rows: Iterable[Row], contaminated: set[str]) -> tuple[list[Row], Count
             dropped["routellm_contaminated"] += 1
             continue
         key = dedup_key(row.text)
-        if key in seen:
+        if key in seen:  # first occurrence wins; it takes the labels it lacks
+            kept[seen[key]] = kept[seen[key]].merged(row)
             dropped[f"duplicate:{row.source}"] += 1
             continue
-        seen.add(key)
+        seen[key] = len(kept)
         kept.append(row)
     return kept, dropped
 
@@ -78,9 +85,10 @@ def read_split(directory: Path, split: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in handle]
 
 
-def build(data: Path, gsm8k_labels: Path, out_dir: Path) -> dict[str, Any]:
+def build(data: Path, gsm8k_labels: Path, everyday_labels: Path, out_dir: Path) -> dict[str, Any]:
     """Build the dataset into `out_dir`; returns the manifest (also written as manifest.json)."""
-    rows, dropped = clean(all_rows(data, gsm8k_labels), diff.contaminated_prompts(data))
+    source_rows = all_rows(data, gsm8k_labels, everyday_labels)
+    rows, dropped = clean(source_rows, diff.contaminated_prompts(data))
     out_dir.mkdir(parents=True, exist_ok=True)
     by_split: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
     for row in rows:
@@ -101,7 +109,7 @@ def build(data: Path, gsm8k_labels: Path, out_dir: Path) -> dict[str, Any]:
 
 def _counts(records: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for head in ("difficulty", "sensitivity"):
+    for head in HEADS:
         per: Counter[str] = Counter()
         pos: Counter[str] = Counter()
         for r in records:

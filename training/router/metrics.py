@@ -103,3 +103,35 @@ def threshold_for_share(scores: Array, share: float) -> float:
     ordered = np.sort(scores)
     k = round(share * len(ordered))
     return float((ordered[k - 1] + ordered[k]) / 2) if 0 < k < len(ordered) else 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class RouteLLMMetrics:
+    """RouteLLM's numbers for one router: PGR on `SHARES` (cloud share), APGR, CPT(50/80%)."""
+
+    pgr: Array
+    apgr: float
+    cpt50: float
+    cpt80: float
+
+
+def routellm_metrics(weak_ok: Array, strong_ok: Array, difficulty: Array) -> RouteLLMMetrics:
+    """Send the `c` most difficult requests to the strong (cloud) model, for c on `SHARES`.
+
+    perf(c) = mean(strong_ok if sent else weak_ok); PGR(c) = (perf(c) - perf(0)) /
+    (perf(1) - perf(0)); APGR = mean PGR over c (trapezoid); CPT(x) = the smallest cloud share
+    whose PGR reaches x (RouteLLM, Ong et al. 2024).
+    """
+    order = np.argsort(-difficulty, kind="stable")
+    gain = (strong_ok - weak_ok)[order]
+    cumulative = np.concatenate([[0.0], np.cumsum(gain)])
+    n = len(gain)
+    base, top = float(weak_ok.mean()), float(strong_ok.mean())
+    perf = np.array([base + cumulative[round(c * n)] / n for c in SHARES])
+    pgr = (perf - base) / (top - base) if top > base else np.ones_like(perf)
+    return RouteLLMMetrics(pgr, float(np.trapezoid(pgr, SHARES)), _cpt(pgr, 0.5), _cpt(pgr, 0.8))
+
+
+def _cpt(pgr: Array, target: float) -> float:
+    reached = np.nonzero(pgr >= target - 1e-12)[0]
+    return float(SHARES[reached[0]]) if len(reached) else float("nan")

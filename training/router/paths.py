@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-DATASET_VERSION = "v2"
+DATASET_VERSION = "v3"
 TRAINING_DATA = Path("training/router/data")
 DATASET_DIR = TRAINING_DATA / DATASET_VERSION
 GSM8K_LABELS = TRAINING_DATA / "gsm8k_smollm2_labels.jsonl"
 GSM8K_LABELS_COMMITTED = TRAINING_DATA / "gsm8k_smollm2_labels.jsonl.gz"
+EVERYDAY_LABELS = TRAINING_DATA / "everyday_smollm2_labels.jsonl"
+PROBES = Path("training/router/probes.jsonl")
+EVERYDAY_LABELS_COMMITTED = TRAINING_DATA / "everyday_smollm2_labels.jsonl.gz"

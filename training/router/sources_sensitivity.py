@@ -11,6 +11,8 @@ per row in `sensitivity_source`:
 - `synthpai`: Reddit-style comments of synthetic profiles whose attributes humans could infer: 1.
 - `medquad`: impersonal health questions: 0 (health *topic* without personal data).
 - `banking77`: bank customer intents without identifiers: 0 (finance topic, no personal data).
+- `meqsum`: real consumer health questions to the US NLM (mostly first person, symptoms,
+  medications, relatives): 1; each one's impersonal one-line summary: 0, in the same group.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ CONFAIDE = "skywalker023/confAIde@3174c63e benchmark/"
 SYNTHPAI = "eth-sri/SynthPAI@ba9edc9c data/thread/comments_eval_revised.jsonl"
 MEDQUAD = "abachaa/MedQuAD@577bd37b"
 BANKING = "PolyAI-LDN/task-specific-datasets@57ec275d banking_data/"
+MEQSUM = "abachaa/MeQSum@51e36cf6 MeQSum_ACL2019_BenAbacha_Demner-Fushman.xlsx"
 IDENTIFYING = {
     "PERSON",
     "ADDRESS",
@@ -46,7 +49,7 @@ _FIRST_PERSON = re.compile(r"\b(I|I'm|I've|my|me|we|our)\b")
 
 
 def _row(text: str, source: str, group: str, provenance: str, label: float) -> Row:
-    licenses = {"medquad": "CC-BY-4.0", "banking77": "CC-BY-4.0"}
+    licenses = {"medquad": "CC-BY-4.0", "banking77": "CC-BY-4.0", "meqsum": "CC-BY-4.0"}
     return Row(
         text=text.strip(),
         source=source,
@@ -137,3 +140,14 @@ def banking_rows(data: Path, keep: int = 1500) -> Iterator[Row]:
     rows.sort(key=lambda r: stable_id("banking77", r[0]))
     for text, where in rows[:keep]:
         yield _row(text, "banking77", f"banking77:{stable_id(text)}", f"{BANKING}{where}", 0.0)
+
+
+def meqsum_rows(data: Path) -> Iterator[Row]:
+    """MeQSum questions (1) and their impersonal summaries (0), one group per question."""
+    with (data / "sensitivity/meqsum/meqsum.jsonl").open(encoding="utf-8") as handle:
+        for i, line in enumerate(handle):
+            record = json.loads(line)
+            group = f"meqsum:{i}"
+            prov = f"{MEQSUM} (as meqsum.jsonl#L{i + 1})"
+            yield _row(record["question"], "meqsum", group, prov, 1.0)
+            yield _row(record["summary"], "meqsum", group, f"{prov}/summary", 0.0)

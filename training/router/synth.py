@@ -56,6 +56,17 @@ def _secret(fake: Faker, rng: random.Random) -> str:
             f'headers = {{"Authorization": "Bearer {key}"}}\nrequests.get(url, headers=headers)',
             f"my login for the VPN is {user} / {pw}, why does it keep failing?",
             f"export GITHUB_TOKEN={key}\ngit push https://{user}:{pw}@github.com/acme/app.git",
+            f"The admin password for the {fake.word()} server is {pw} - write the handover note.",
+            f"Our shared account: username {user}, password {pw}. Why can't I log in?",
+            f"My keys are {key} and {_token(rng, 40)}; the CLI says access denied.",
+            "-----BEGIN RSA PRIVATE KEY-----\nMII"
+            + _token(rng, 60)
+            + "\n"
+            + _token(rng, 64)
+            + "\n-----END RSA PRIVATE KEY-----\nwhy does ssh reject this key?",
+            f"mysql -u {user} -p'{pw}' -h {fake.ipv4_private()} billing fails, any idea?",
+            f"The wifi code for the office is {pw}, put it in the welcome email.",
+            f"smtp_user={fake.email()}\nsmtp_password={pw}\nfix this config for staging",
         ]
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,12 @@ from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
-from sklearn.pipeline import FeatureUnion
 
-from router.classifier import HEADS, normalize
+from router.classifier import normalize
+from router.profiles import HEADS
 from training.router.build_data import read_split
-from training.router.onnx_export import export, fit_featurizer
+from training.router.features import Representation, Tfidf
+from training.router.onnx_export import export
 
 Array = NDArray[np.float64]
 
@@ -38,6 +40,8 @@ class TrainConfig:
     c_grid: tuple[float, ...] = (0.5, 2.0, 8.0)
     seed: int = 0
     max_rows: int | None = None  # a deterministic subset, for CI
+    balance_sources: bool = True  # every source family weighs the same in each head's loss
+    c_by_head: tuple[tuple[str, float], ...] = ()  # fixed C per head (skips the grid)
 
 
 @dataclass(slots=True)
@@ -61,7 +65,7 @@ class Head:
 class Trained:
     """The fitted featurizer and heads."""
 
-    featurizer: FeatureUnion
+    featurizer: Any  # features.Fitted; a FeatureUnion for TF-IDF
     heads: dict[str, Head]
 
     def probabilities(self, texts: list[str]) -> Array:
@@ -96,6 +100,17 @@ def labelled(rows: list[dict[str, Any]], head: str) -> tuple[list[str], NDArray[
     return texts, np.array([int(r[head] >= 0.5) for r in picked], dtype=np.int64)
 
 
+def source_weights(rows: list[dict[str, Any]]) -> Array:
+    """Per-row weights giving every source family the same total weight (mean weight 1)."""
+    from training.router.loso import family
+
+    families = [family(r) for r in rows]
+    counts = Counter(families)
+    weights = np.array([1.0 / counts[f] for f in families])
+    out: Array = weights * len(rows) / weights.sum()
+    return out
+
+
 def _fit_head(
     name: str,
     x: csr_matrix,
@@ -103,12 +118,14 @@ def _fit_head(
     x_val: csr_matrix,
     y_val: NDArray[np.int64],
     config: TrainConfig,
+    weights: Array | None = None,
 ) -> Head:
     best: Head | None = None
     best_loss = np.inf
-    for c in config.c_grid:
+    fixed = dict(config.c_by_head)
+    for c in (fixed[name],) if name in fixed else config.c_grid:
         model = LogisticRegression(C=c, max_iter=2000, random_state=config.seed)
-        model.fit(x, y)
+        model.fit(x, y, sample_weight=weights)
         loss = float(log_loss(y_val, model.predict_proba(x_val)[:, 1], labels=[0, 1]))
         if loss < best_loss:
             best_loss = loss
@@ -125,45 +142,117 @@ def _fit_head(
 
 def train(config: TrainConfig) -> Trained:
     """Fit the featurizer on all training texts, then one head per label."""
-    rows = load(config, "train")
-    val_rows = load(config, "validation")
-    featurizer = fit_featurizer(
-        [normalize(r["text"]) for r in rows], config.word_features, config.char_features
-    )
+    return fit(load(config, "train"), load(config, "validation"), config)
+
+
+def fit(
+    rows: list[dict[str, Any]],
+    val_rows: list[dict[str, Any]],
+    config: TrainConfig,
+    representation: Representation | None = None,
+) -> Trained:
+    """Fit the featurizer on `rows`, then each head on its labelled rows (C, Platt on val)."""
+    rep = representation or Tfidf(config.word_features, config.char_features)
+    featurizer = rep.fit([normalize(r["text"]) for r in rows])
+    x_all = featurizer.transform([normalize(r["text"]) for r in rows])
+    x_val_all = featurizer.transform([normalize(r["text"]) for r in val_rows])
+    return Trained(featurizer, fit_heads(x_all, rows, x_val_all, val_rows, config))
+
+
+def fit_heads(
+    x_all: Any,
+    rows: list[dict[str, Any]],
+    x_val_all: Any,
+    val_rows: list[dict[str, Any]],
+    config: TrainConfig,
+    names: tuple[str, ...] = HEADS,
+) -> dict[str, Head]:
+    """One calibrated head per label on precomputed features (row i of x_all is rows[i])."""
     heads: dict[str, Head] = {}
-    for name in HEADS:
-        texts, y = labelled(rows, name)
-        val_texts, y_val = labelled(val_rows, name)
-        x = featurizer.transform(texts)
-        x_val = featurizer.transform(val_texts)
-        heads[name] = _fit_head(name, x, y, x_val, y_val, config)
-    return Trained(featurizer, heads)
+    for name in names:
+        idx = [i for i, r in enumerate(rows) if r[name] is not None]
+        val_idx = [i for i, r in enumerate(val_rows) if r[name] is not None]
+        y = np.array([int(rows[i][name] >= 0.5) for i in idx], dtype=np.int64)
+        y_val = np.array([int(val_rows[i][name] >= 0.5) for i in val_idx], dtype=np.int64)
+        weights = source_weights([rows[i] for i in idx]) if config.balance_sources else None
+        heads[name] = _fit_head(name, x_all[idx], y, x_val_all[val_idx], y_val, config, weights)
+    return heads
 
 
 def to_onnx(trained: Trained, metadata: dict[str, str]) -> Any:
-    """The ONNX model of a trained classifier."""
+    """The ONNX model of a trained classifier (TF-IDF, static, or both: see features.py)."""
+    from training.router.features import ConcatFitted, StaticFitted
+    from training.router.static_onnx import add_static_branch, export_static
+
     weights = np.column_stack([trained.heads[n].folded()[0] for n in HEADS]).astype(np.float32)
     bias = np.array([trained.heads[n].folded()[1] for n in HEADS], dtype=np.float32)
-    return export(trained.featurizer, weights, bias, list(HEADS), metadata)
+    featurizer = trained.featurizer
+    if isinstance(featurizer, StaticFitted):
+        return export_static(featurizer.table, weights, bias, list(HEADS), metadata)
+    if isinstance(featurizer, ConcatFitted):
+        tfidf, static = featurizer.parts
+        assert isinstance(static, StaticFitted)
+        n_sparse = weights.shape[0] - static.table.shape[1]
+        model = export(tfidf, weights[:n_sparse], bias, list(HEADS), metadata)
+        return add_static_branch(model, static.table, weights[n_sparse:], featurizer.dense_weight)
+    return export(featurizer, weights, bias, list(HEADS), metadata)
 
 
-def save(trained: Trained, config: TrainConfig, out_dir: Path, version: str) -> Path:
-    """Write `model.onnx` and `training.json` (hyper-parameters, chosen C, Platt, dataset)."""
+def _tfidf_part(trained: Trained) -> Any:
+    from training.router.features import ConcatFitted
+
+    featurizer = trained.featurizer
+    return featurizer.parts[0] if isinstance(featurizer, ConcatFitted) else featurizer
+
+
+def save(
+    trained: Trained,
+    config: TrainConfig,
+    out_dir: Path,
+    version: str,
+    representation: Representation,
+    tokenizer_file: Path | None = None,
+) -> Path:
+    """Write `model.onnx`, `training.json` (recipe, chosen C, Platt, dataset), the tokenizer."""
+    import shutil
+
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest = json.loads((config.dataset_dir / "manifest.json").read_text("utf-8"))
     dataset_digest = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()
-    model = to_onnx(trained, {"version": version, "dataset_sha256": dataset_digest[:16]})
+    metadata = {
+        "version": version,
+        "dataset_sha256": dataset_digest[:16],
+        "representation": representation.name,
+    }
+    model = to_onnx(trained, metadata)
     path = out_dir / "model.onnx"
     path.write_bytes(model.SerializeToString())
-    info = {
-        "version": version,
-        "dataset": {"version": manifest["version"], "manifest_sha256": dataset_digest},
-        "featurizer": {
+    if tokenizer_file is not None and representation.name != "tfidf":
+        shutil.copyfile(tokenizer_file, out_dir / "tokenizer.json")
+    featurizer: dict[str, Any] = {
+        "word_features_max": config.word_features,
+        "char_features_max": config.char_features,
+    }
+    if representation.name != "static":
+        tfidf = _tfidf_part(trained)
+        featurizer |= {
             "word": "TF-IDF binary, [a-zA-Z0-9_]+ tokens, 1-2-grams, min_df 2",
             "char": "TF-IDF binary, char 2-4-grams, min_df 2",
-            "word_features": len(trained.featurizer.transformer_list[0][1].vocabulary_),
-            "char_features": len(trained.featurizer.transformer_list[1][1].vocabulary_),
-        },
+            "word_features": len(tfidf.transformer_list[0][1].vocabulary_),
+            "char_features": len(tfidf.transformer_list[1][1].vocabulary_),
+        }
+    if representation.name != "tfidf":
+        featurizer["static"] = (
+            "all-MiniLM-L6-v2 distilled to static WordPiece embeddings (PCA 256, SIF), "
+            "mean-pooled, L2-normalised (training/router/static_embed.py)"
+        )
+    info = {
+        "version": version,
+        "representation": representation.name,
+        "dense_weight": getattr(representation, "dense_weight", 1.0),
+        "balance_sources": config.balance_sources,
+        "dataset": {"version": manifest["version"], "manifest_sha256": dataset_digest},
+        "featurizer": featurizer,
         "heads": {
             n: {"C": h.c, "platt": list(h.platt), "validation": h.validation}
             for n, h in trained.heads.items()
