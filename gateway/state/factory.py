@@ -4,15 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from gateway.settings import Settings
-from gateway.state.guard import (
-    GuardedBudgetGuard,
-    GuardedRateLimiter,
-    GuardedResponseCache,
-    OnOutage,
-    Outages,
-)
 from gateway.state.memory import (
     LocalBroadcaster,
     MemoryBudgetGuard,
@@ -20,6 +14,9 @@ from gateway.state.memory import (
     MemoryResponseCache,
 )
 from gateway.state.protocols import BudgetGuard, PolicyBroadcaster, RateLimiter, ResponseCache
+
+if TYPE_CHECKING:  # the guard imports redis: only the Redis branch below needs it at run time
+    from gateway.state.guard import OnOutage
 
 # Request-path calls give up quickly, so an outage costs milliseconds, not the request's timeout.
 _CONNECT_TIMEOUT_S = 1.0
@@ -56,6 +53,12 @@ def build_state(settings: Settings, on_outage: OnOutage | None = None) -> Shared
     from redis.asyncio import BlockingConnectionPool, Redis
 
     from gateway.state.broadcast import RedisBroadcaster
+    from gateway.state.guard import (
+        GuardedBudgetGuard,
+        GuardedRateLimiter,
+        GuardedResponseCache,
+        Outages,
+    )
     from gateway.state.redis_state import RedisBudgetGuard, RedisRateLimiter, RedisResponseCache
 
     pool = BlockingConnectionPool.from_url(
