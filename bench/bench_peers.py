@@ -8,8 +8,10 @@ wheel, observability off), Portkey (`@portkey-ai/gateway` on Node, non-streaming
 without npm or with `--no-portkey`) and ours twice (`hybridgw serve --workers 2`, cloud via
 `openai_compat`): the *full path* (every request a cloud hop after the PII scan with the
 default entities and name model, the protect rules and the ONNX classifier) and
-*pass-through* (no PII types, fixed scores). Peers are installed once into
-~/.cache/hybridgw-bench/<peer> (see `bench/peers.py`) and reused.
+*pass-through* (no PII types, fixed scores); plus, unless `--no-ledger-row`, the full path
+with the SQLite ledger committing without fsync, to show what the durable commit costs.
+Peers are installed once into ~/.cache/hybridgw-bench/<peer> (see `bench/peers.py`) and
+reused.
 
 Level after level, target after target (so machine noise hits all alike), `wrk -c{1,8,64}`
 POSTs the same ~40-token chat completion, with a per-request number in the prompt so no cache
@@ -128,6 +130,8 @@ def start_all(ps: Processes, directory: Path, args: argparse.Namespace) -> list[
             servers.append(portkey)
     servers.append(start_ours(ps, directory, mock=mock, pass_through=False))
     servers.append(start_ours(ps, directory, mock=mock, pass_through=True))
+    if args.ledger_row:
+        servers.append(start_ours(ps, directory, mock=mock, pass_through=False, ledger_normal=True))
     return servers
 
 
@@ -138,6 +142,12 @@ def main() -> None:
     parser.add_argument("--ttfb-requests", type=int, default=100, help="streams per level")
     parser.add_argument("--no-portkey", action="store_true", help="Skip Portkey (Node).")
     parser.add_argument("--no-litellm", action="store_true", help="Skip LiteLLM proxy.")
+    parser.add_argument(
+        "--ledger-row",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Also the full path with the SQLite ledger at synchronous=NORMAL (its fsync cost).",
+    )
     parser.add_argument("--no-write", action="store_true", help="Do not append to the docs.")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]

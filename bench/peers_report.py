@@ -13,7 +13,9 @@ FULL, PASS = "ours, full path", "ours, pass-through"
 
 
 def _find(measured: list[Measured], prefix: str) -> Measured | None:
-    return next((m for m in measured if m.label.startswith(prefix)), None)
+    """The first target whose label is `prefix` exactly, else the first starting with it."""
+    exact = next((m for m in measured if m.label == prefix), None)
+    return exact or next((m for m in measured if m.label.startswith(prefix)), None)
 
 
 def describe(measured: list[Measured], seconds: float, classifier: str, elapsed_s: float) -> str:
@@ -34,7 +36,9 @@ def describe(measured: list[Measured], seconds: float, classifier: str, elapsed_
         "SQLite ledger (synchronous=FULL, committed before the answer), in-memory limits; "
         f"*full path*: bench/policies/cloud_hop.yaml (default.yaml's PII entities with the name "
         f"model, protect rules), classifier `{classifier}`; *pass-through*: the same policy with "
-        "`pii.entities: {}` and no PII rule, `HYBRIDGW_CLASSIFIER=fake` (fixed scores 0). "
+        "`pii.entities: {}` and no PII rule, `HYBRIDGW_CLASSIFIER=fake` (fixed scores 0); "
+        "*(ledger NORMAL)*: the full path with `HYBRIDGW_LEDGER_SQLITE_SYNCHRONOUS=NORMAL` "
+        "(no fsync per commit: survives a crash of the gateway, not of the machine). "
         + "; ".join(f"{m.label}: {m.route}" for m in ours)
         + f". Wall time of the run: {elapsed_s:.0f} s. All processes, wrk included, share the "
         "machine's cores."
@@ -45,7 +49,7 @@ def ratio_table(report: Report, measured: list[Measured], levels: list[int]) -> 
     direct = measured[0]
     peers = [m for m in measured[1:] if not m.label.startswith("ours")]
     rows = []
-    for ours in (m for m in measured if m.label.startswith("ours")):
+    for ours in (m for m in measured if m.label in (FULL, PASS)):
         for peer in peers:
             for c in levels:
                 base = direct.wrk[c]
