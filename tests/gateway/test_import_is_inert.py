@@ -95,18 +95,18 @@ def _worker_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def test_import_gateway_app_constructs_nothing():
+def test_import_gateway_app_constructs_nothing() -> None:
     env = {**os.environ, "HYBRIDGW_PORT": "not-a-port", "HYBRIDGW_POLICY_FILE": "/nonexistent"}
     assert _run(PROBE, env) == ""
 
 
-def test_request_path_modules_import_no_backend_library():
+def test_request_path_modules_import_no_backend_library() -> None:
     """Clients, stores and models are imported by what the configuration builds, not by the
     modules of the request path."""
     assert _run(MODULES, dict(os.environ)) == ""
 
 
-def test_default_configuration_loads_no_redis_and_no_spacy(tmp_path):
+def test_default_configuration_loads_no_redis_and_no_spacy(tmp_path: Path) -> None:
     """The embedded default policy, no REDIS_URL, the tagger name model (not spaCy). Its cloud
     tier is litellm, which imports aiohttp itself (see the openai_compat case below)."""
     loaded = set(_run(REQUEST_PATH, _worker_env(tmp_path)).split(","))
@@ -114,7 +114,7 @@ def test_default_configuration_loads_no_redis_and_no_spacy(tmp_path):
     assert not loaded & {"redis", "spacy", "llama_cpp"}  # the local model is not loaded at start
 
 
-def test_openai_compat_cloud_loads_no_litellm_no_redis_no_spacy(tmp_path):
+def test_openai_compat_cloud_loads_no_litellm_no_redis_no_spacy(tmp_path: Path) -> None:
     policy = tmp_path / "policy.yaml"
     policy.write_text(OPENAI_COMPAT_CLOUD)
     env = _worker_env(tmp_path, HYBRIDGW_POLICY_FILE=str(policy))
