@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.bench_overhead
 
 Starts on 127.0.0.1: the mock upstream (`bench.mock_server`, its own process), LiteLLM proxy
-(`litellm[proxy]` in /work/.bench-venvs/litellm, 2 workers, production settings, no database)
+(`litellm[proxy]` in ~/.cache/hybridgw-bench/litellm, 2 workers, production settings, no database)
 and our gateway twice (`hybridgw serve --workers 2`, production settings, classifier and PII
 scan on), once with the cloud tier on `backend: litellm` and once on `backend: openai_compat`
 (plus, by default, `openai_compat` with the PII name model off, to isolate that model's cost).

@@ -28,14 +28,15 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from bench.bench_overhead import body, probe, warm_up
 from bench.loadgen import ensure_wrk, run_wrk
 from bench.procs import Processes
 from bench.report import Report, command_line, fmt
-from bench.servers import ROOT, classifier_setting, start_gateway, start_mock
+from bench.servers import ROOT, classifier_setting, python, start_gateway, start_mock
 
-PY_SPY = ROOT / ".venv" / "bin" / "py-spy"
+PY_SPY = Path(python()).parent / "py-spy"
 
 
 def ensure_py_spy() -> Path:
@@ -147,10 +148,12 @@ def idle(frame: str) -> str | None:
     return "idle" if _BLOCKING.search(source) else None
 
 
-def analyse(raw: Path) -> tuple[int, Counter[str], Counter[str], Counter[str]]:
-    """Busy samples, own samples per frame and per owner, and lock waits per frame."""
+def analyse(raw: Path) -> tuple[int, Counter[str], Counter[str], Counter[str], Counter[str]]:
+    """Busy samples, own samples per frame and per owner, lock waits per frame, and the
+    cumulative samples per frame (the frame anywhere on the stack, counted once per stack)."""
     total = 0
     frames: Counter[str] = Counter()
+    cumulative: Counter[str] = Counter()
     owners: Counter[str] = Counter()
     locks: Counter[str] = Counter()
     for line in raw.read_text().splitlines():
@@ -169,6 +172,8 @@ def analyse(raw: Path) -> tuple[int, Counter[str], Counter[str], Counter[str]]:
         total += n
         leaf, _ = parse_frame(parts[-1])
         frames[leaf] += n
+        for name in {parse_frame(frame)[0] for frame in parts}:
+            cumulative[name] += n
         who = "standard library (no caller found)"
         for frame in reversed(parts):
             found = owner(parse_frame(frame)[1])
@@ -176,10 +181,12 @@ def analyse(raw: Path) -> tuple[int, Counter[str], Counter[str], Counter[str]]:
                 who = found
                 break
         owners[who] += n
-    return total, frames, owners, locks
+    return total, frames, owners, locks, cumulative
 
 
-def profile(backend: str, seconds: float, connections: int, workers: int, rate: int) -> dict:
+def profile(
+    backend: str, seconds: float, connections: int, workers: int, rate: int
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp, Processes(Path(tmp)) as ps:
         directory = Path(tmp)
         mock = start_mock(ps)
@@ -215,7 +222,7 @@ def profile(backend: str, seconds: float, connections: int, workers: int, rate: 
         _, err = spy.communicate(timeout=seconds + 60)
         if not raw.exists():
             raise RuntimeError(f"py-spy wrote nothing: {err}")
-        total, frames, owners, locks = analyse(raw)
+        total, frames, owners, locks, cumulative = analyse(raw)
         kept = Path(tempfile.gettempdir()) / f"hybridgw-profile-{backend}.txt"
         shutil.copyfile(raw, kept)  # the folded stacks, for flamegraph.pl or speedscope
     return {
@@ -226,6 +233,7 @@ def profile(backend: str, seconds: float, connections: int, workers: int, rate: 
         "frames": frames,
         "owners": owners,
         "locks": locks,
+        "cumulative": cumulative,
     }
 
 
@@ -271,6 +279,14 @@ def main() -> None:
                 for frame, n in got["frames"].most_common(args.top)
             ],
             caption=f"Top {args.top} frames by own time",
+        )
+        report.table(
+            ["cumulative %", "frame (function, file)"],
+            [
+                [fmt(100 * n / total, 1), f"`{frame}`"]
+                for frame, n in got["cumulative"].most_common(args.top * 2)
+            ],
+            caption=f"Top {args.top * 2} frames by cumulative time (on the stack)",
         )
         parts: Counter[str] = Counter()
         for who, n in got["owners"].items():

@@ -14,6 +14,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,9 +105,11 @@ def run_wrk(
     connections: int,
     seconds: float,
     threads: int = 2,
+    headers: Mapping[str, str] | None = None,
 ) -> WrkResult:
-    """`wrk -t{threads} -c{connections} -d{seconds}s --latency` POSTing `body` to `url`;
-    each `@N@` in it becomes a number unique to the request (see `wrk_post.lua`)."""
+    """`wrk -t{threads} -c{connections} -d{seconds}s --latency` POSTing `body` to `url`
+    (with `headers` added); each `@N@` in it becomes a number unique to the request (see
+    `wrk_post.lua`)."""
     wrk = ensure_wrk()
     threads = max(1, min(threads, connections))
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as out:
@@ -126,7 +129,12 @@ def run_wrk(
                 str(LUA),
                 url,
             ],
-            env={**os.environ, "WRK_BODY": body_path, "WRK_KEY": key},
+            env={
+                **os.environ,
+                "WRK_BODY": body_path,
+                "WRK_KEY": key,
+                "WRK_HEADERS": "\n".join(f"{k}: {v}" for k, v in (headers or {}).items()),
+            },
             capture_output=True,
             text=True,
             timeout=seconds + 60,
@@ -156,11 +164,16 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 async def _ttfb(
-    url: str, body: dict[str, Any], key: str, concurrency: int, requests: int
+    url: str,
+    body: dict[str, Any],
+    key: str,
+    concurrency: int,
+    requests: int,
+    extra: Mapping[str, str],
 ) -> TtfbResult:
     import httpx
 
-    headers = {"authorization": f"Bearer {key}", "content-type": "application/json"}
+    headers = {"authorization": f"Bearer {key}", "content-type": "application/json", **extra}
     template = json.dumps(body)
     counter = 0
     samples: list[float] = []
@@ -215,9 +228,16 @@ async def _ttfb(
 
 
 def streaming_ttfb(
-    url: str, body: dict[str, Any], *, key: str, concurrency: int, requests: int
+    url: str,
+    body: dict[str, Any],
+    *,
+    key: str,
+    concurrency: int,
+    requests: int,
+    headers: Mapping[str, str] | None = None,
 ) -> TtfbResult:
     """Time from sending a streaming request to its first `data:` line, `requests` times.
 
     Each `@N@` in `body` is replaced by a per-request number (as in `wrk_post.lua`)."""
-    return asyncio.run(_ttfb(url, {**body, "stream": True}, key, concurrency, requests))
+    stream = {**body, "stream": True}
+    return asyncio.run(_ttfb(url, stream, key, concurrency, requests, headers or {}))

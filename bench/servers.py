@@ -5,11 +5,12 @@ the mock upstream, our gateway (production settings, a cloud-hop policy) and Lit
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.procs import Processes, Started, clean_env, free_port, wait_http
@@ -17,7 +18,10 @@ from bench.procs import Processes, Started, clean_env, free_port, wait_http
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = ROOT / ".venv" / "bin" / "python"
 POLICY_TEMPLATE = Path(__file__).with_name("policies") / "cloud_hop.yaml"
-LITELLM_VENV = Path("/work/.bench-venvs/litellm")
+# Peers' own virtualenvs (and node_modules), built once and reused: $HYBRIDGW_BENCH_CACHE or
+# ~/.cache/hybridgw-bench/<peer>.
+CACHE = Path(os.environ.get("HYBRIDGW_BENCH_CACHE", Path.home() / ".cache" / "hybridgw-bench"))
+LITELLM_VENV = CACHE / "litellm"
 GATEWAY_KEY = "sk-bench-key"
 LITELLM_KEY = "sk-bench-master"
 MOCK_KEY = "sk-mock"
@@ -31,6 +35,8 @@ class Server:
     url: str  # the chat completions URL
     key: str
     model: str  # the `model` field clients send
+    headers: dict[str, str] = field(default_factory=dict)  # sent with every request
+    streams: bool = True  # measured for streaming time to first byte
 
 
 def python() -> str:
@@ -54,11 +60,11 @@ def start_mock(procs: Processes) -> Server:
         cwd=ROOT,
     )
     base = f"http://127.0.0.1:{port}"
-    _wait_port(proc, port)
+    wait_port(proc, port)
     return Server("direct to mock", proc, f"{base}/v1/chat/completions", MOCK_KEY, MODEL)
 
 
-def _wait_port(proc: Started, port: int, timeout_s: float = 30) -> None:
+def wait_port(proc: Started, port: int, timeout_s: float = 30) -> None:
     import socket
     import time
 
@@ -141,23 +147,29 @@ def start_gateway(
     return Server(label, proc, f"http://127.0.0.1:{port}/v1/chat/completions", GATEWAY_KEY, "auto")
 
 
-def ensure_litellm_venv() -> Path:
-    """/work/.bench-venvs/litellm with `litellm[proxy]` (created once, reused after)."""
-    binary = LITELLM_VENV / "bin" / "litellm"
-    if binary.exists():
-        return binary
-    LITELLM_VENV.parent.mkdir(parents=True, exist_ok=True)
+def ensure_venv(venv: Path, packages: list[str], *, marker: str) -> Path:
+    """`venv` with `packages` installed (created once; reused while the `marker` glob, relative
+    to the venv, matches something)."""
+    if any(venv.glob(marker)):
+        return venv
+    venv.parent.mkdir(parents=True, exist_ok=True)
     system_python = shutil.which("python3") or sys.executable
-    subprocess.run([system_python, "-m", "venv", str(LITELLM_VENV)], check=True)
-    pip = str(LITELLM_VENV / "bin" / "pip")
+    subprocess.run([system_python, "-m", "venv", str(venv)], check=True)
+    pip = str(venv / "bin" / "pip")
     subprocess.run([pip, "install", "-q", "--upgrade", "pip"], check=True)
-    subprocess.run([pip, "install", "-q", "litellm[proxy]", "uvloop"], check=True)
-    return binary
+    subprocess.run([pip, "install", "-q", *packages], check=True)
+    return venv
 
 
-def litellm_version() -> str:
+def ensure_litellm_venv() -> Path:
+    """The cache's litellm venv with `litellm[proxy]`; returns its `litellm` script."""
+    venv = ensure_venv(LITELLM_VENV, ["litellm[proxy]", "uvloop"], marker="bin/litellm")
+    return venv / "bin" / "litellm"
+
+
+def venv_version(venv: Path, package: str) -> str:
     out = subprocess.run(
-        [str(LITELLM_VENV / "bin" / "pip"), "show", "litellm"],
+        [str(venv / "bin" / "pip"), "show", package],
         capture_output=True,
         text=True,
         check=False,
@@ -166,6 +178,10 @@ def litellm_version() -> str:
         if line.startswith("Version:"):
             return line.split(":", 1)[1].strip()
     return "unknown"
+
+
+def litellm_version() -> str:
+    return venv_version(LITELLM_VENV, "litellm")
 
 
 LITELLM_CONFIG = """\

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+import queue
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from logging.handlers import QueueHandler, QueueListener
 
 from fastapi import FastAPI
 
@@ -34,15 +36,18 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        _configure_logging(active.log_level)
-        services = await build_services(
-            active, classifier=classifier, ledger=ledger, backends=backends
-        )
-        app.state.services = services
+        stop_logging = _configure_logging(active.log_level)
         try:
-            yield
+            services = await build_services(
+                active, classifier=classifier, ledger=ledger, backends=backends
+            )
+            app.state.services = services
+            try:
+                yield
+            finally:
+                await services.aclose()
         finally:
-            await services.aclose()
+            stop_logging()
 
     app = FastAPI(
         title="hybrid-gateway",
@@ -95,12 +100,27 @@ def _allow_browsers(app: FastAPI, origins: list[str]) -> None:
     )
 
 
-def _configure_logging(level: str) -> None:
+def _configure_logging(level: str) -> Callable[[], None]:
     """Give the gateway's loggers a handler when the host process set none (uvicorn sets up
-    only its own): one line per request — ids, route, counts, timings, never text."""
+    only its own): one line per request — ids, route, counts, timings, never text.
+
+    The lines are written to stderr by a listener thread, not by the event loop: a write that
+    blocks (a slow disk or a full pipe) must not stall every request. Returns what undoes this
+    at shutdown: write what is queued, stop the thread, detach the handler."""
     gateway_log = logging.getLogger("gateway")
     gateway_log.setLevel(level.upper())
-    if not logging.getLogger().handlers and not gateway_log.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-        gateway_log.addHandler(handler)
+    if logging.getLogger().handlers or gateway_log.handlers:
+        return lambda: None
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    to_queue = QueueHandler(lines)
+    gateway_log.addHandler(to_queue)
+    listener = QueueListener(lines, handler)
+    listener.start()
+
+    def stop() -> None:
+        listener.stop()
+        gateway_log.removeHandler(to_queue)
+
+    return stop

@@ -9,7 +9,6 @@ from pathlib import Path
 from kernel.backends import LocalDefaults
 from kernel.protocols import Backend
 from local_backends.llamacpp import LlamaCppBackend, LlamaCppConfig
-from local_backends.openai_compat import OpenAICompatBackend
 from router.policy import ModelTarget
 
 DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -51,6 +50,8 @@ def _llamacpp(spec: ModelTarget, defaults: LocalDefaults) -> Backend:
 def _openai_compat(spec: ModelTarget, defaults: LocalDefaults) -> Backend:
     if not spec.api_base:
         raise ValueError("backend 'openai_compat' needs api_base")
+    from local_backends.openai_compat import OpenAICompatBackend  # aiohttp: only when used
+
     return OpenAICompatBackend(
         spec.api_base, api_key_env=spec.api_key_env, timeout_s=spec.timeout_s
     )

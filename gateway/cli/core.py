@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from gateway.auth import Caller
-from gateway.pipeline import Route
 from policies.schema import PolicyDocument
+
+if TYPE_CHECKING:
+    from gateway.pipeline import Route
+    from gateway.settings import Settings
 
 console = Console()
 err_console = Console(stderr=True)
@@ -34,8 +38,6 @@ def serve(
     policy: PolicyOption = None,
 ) -> None:
     """Run the HTTP gateway (uvicorn)."""
-    import uvicorn
-
     from gateway.settings import Settings
 
     for name, value in (
@@ -48,17 +50,24 @@ def serve(
             os.environ[f"HYBRIDGW_{name}"] = str(value)
     settings = Settings()
     _check_policy(settings.policy_file)
-    uvicorn.run(
-        "gateway.app:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_level=settings.log_level,
-        access_log=False,
-        loop="uvloop",
-        http="httptools",
-    )
+    # This process has imported every command of the CLI; replaced by a fresh interpreter that
+    # imports only uvicorn, the supervisor of several workers stays small (~40 MiB less RSS).
+    # The new interpreter finds this same copy of the gateway first; `-P` keeps the working
+    # directory off sys.path, as it is for the console script (nothing there shadows a module).
+    here = str(Path(__file__).resolve().parents[2])
+    path = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)
+    os.execve(sys.executable, uvicorn_argv(settings), {**os.environ, "PYTHONPATH": path})
+
+
+def uvicorn_argv(settings: Settings) -> list[str]:
+    """The uvicorn command line `serve` runs: the app factory, production HTTP settings."""
+    return [
+        sys.executable,
+        *("-P", "-m", "uvicorn", "gateway.app:create_app", "--factory"),
+        *("--host", settings.host, "--port", str(settings.port)),
+        *("--workers", str(settings.workers), "--log-level", settings.log_level),
+        *("--no-access-log", "--loop", "uvloop", "--http", "httptools"),
+    ]
 
 
 def chat(

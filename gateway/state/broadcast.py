@@ -11,14 +11,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+import sys
+from typing import TYPE_CHECKING
 
 from gateway.state.protocols import OnVersion, PolicyBroadcaster
 from kernel.errors import PolicyError
 from policies.loader import LoadedPolicy
 from policies.store import PolicyStore
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,8 @@ class RedisBroadcaster:
             await pipe.execute()
 
     async def listen(self, on_version: OnVersion) -> None:
+        from redis.exceptions import RedisError
+
         while True:
             try:
                 await self._listen_once(on_version)
@@ -70,6 +74,13 @@ def _raise_if_cancelled() -> None:
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError
+
+
+def _publish_errors() -> tuple[type[Exception], ...]:
+    """What a failed publish raises: OSError, and redis-py's errors once redis is loaded (only a
+    Redis broadcaster raises them; without one, redis is never imported, ~6 MiB per worker)."""
+    redis_exceptions = sys.modules.get("redis.exceptions")
+    return (OSError,) if redis_exceptions is None else (redis_exceptions.RedisError, OSError)
 
 
 def _text(value: bytes | str) -> str:
@@ -112,7 +123,7 @@ class PolicySync:
     async def _publish(self, version: str) -> None:
         try:
             await self._broadcaster.publish(version)
-        except (RedisError, OSError) as exc:
+        except _publish_errors() as exc:
             log.warning("policy %s not broadcast: %s", version, type(exc).__name__)
 
     async def _heard(self, version: str) -> None:

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from gateway.circuit import Circuit, circuit_config
 from gateway.settings import Settings
-from gateway.state.guard import (
-    GuardedBudgetGuard,
-    GuardedRateLimiter,
-    GuardedResponseCache,
-    OnOutage,
-    Outages,
-)
 from gateway.state.memory import (
     LocalBroadcaster,
     MemoryBudgetGuard,
@@ -21,6 +15,9 @@ from gateway.state.memory import (
     MemoryResponseCache,
 )
 from gateway.state.protocols import BudgetGuard, PolicyBroadcaster, RateLimiter, ResponseCache
+
+if TYPE_CHECKING:  # the guard imports redis: only the Redis branch below needs it at run time
+    from gateway.state.guard import OnOutage
 
 _MAX_CONNECTIONS = 64
 
@@ -56,6 +53,12 @@ def build_state(settings: Settings, on_outage: OnOutage | None = None) -> Shared
     from redis.asyncio import BlockingConnectionPool, Redis
 
     from gateway.state.broadcast import RedisBroadcaster
+    from gateway.state.guard import (
+        GuardedBudgetGuard,
+        GuardedRateLimiter,
+        GuardedResponseCache,
+        Outages,
+    )
     from gateway.state.redis_state import RedisBudgetGuard, RedisRateLimiter, RedisResponseCache
 
     # Request-path calls give up quickly (HYBRIDGW_REDIS_TIMEOUT_S), and the circuit stops
