@@ -71,7 +71,7 @@ class BackendPool:
                     self._instances[key],
                     Circuit(f"backend:{alias}", self._circuit),
                     max_in_flight=self._max_in_flight,
-                    timeout_s=spec.timeout_s,
+                    timeout_s=None if spec.backend == "llamacpp" else spec.timeout_s,
                 )
             by_alias[alias] = self._guards[guard_key]
         self._by_alias = by_alias

@@ -78,6 +78,8 @@ class Circuit:
 
     def failed(self) -> None:
         self._failures += 1
+        if self._open and not self._probing:
+            return  # a call that began before the circuit opened: the verdict is in already
         if self._open:  # a failed probe: back off further
             self._backoff = min(self._backoff * 2, self._config.max_backoff_s)
         elif self._failures < self._config.failures:

@@ -4,7 +4,9 @@
   once with `BackendUnavailable`, so the pipeline moves on to the next candidate instead of
   queueing behind a model that hangs.
 * **Time bound**: `timeout_s` (the policy's per-model timeout) covers everything before the answer
-  (non-streamed) or the first chunk (streamed) — waiting for a pooled connection included.
+  (non-streamed) or the first chunk (streamed) — waiting for a pooled connection included. None
+  for in-process models: their own queue bounds the wait (429 when full), and a cancelled
+  generation would keep its thread busy anyway.
 * **Circuit**: after consecutive failures or timeouts the alias is skipped with
   `BackendUnavailable` (no connection attempt) and probed again with backoff.
 
@@ -32,7 +34,7 @@ from kernel.types import ChatChunk, ChatRequest, ChatResponse
 
 class GuardedBackend:
     def __init__(
-        self, inner: Backend, circuit: Circuit, *, max_in_flight: int, timeout_s: float
+        self, inner: Backend, circuit: Circuit, *, max_in_flight: int, timeout_s: float | None
     ) -> None:
         self.inner = inner
         self.name = inner.name
@@ -91,7 +93,7 @@ class GuardedBackend:
         """Update the circuit for a call that raised `exc`; the exception to raise."""
         if isinstance(exc, TimeoutError):
             self.circuit.failed()
-            return BackendTimeout(f"The model did not answer within {self._timeout_s:g} s.")
+            return BackendTimeout(f"The model did not answer within {self._timeout_s or 0:g} s.")
         if isinstance(exc, RateLimited | UpstreamRateLimited) or not isinstance(exc, GatewayError):
             self.circuit.abandoned()  # busy, cancelled or a bug: says nothing about health
         elif isinstance(exc, BackendError):

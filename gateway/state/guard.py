@@ -20,7 +20,15 @@ from redis.exceptions import RedisError
 
 from gateway.auth import Caller
 from gateway.circuit import Circuit
-from gateway.state.protocols import BudgetGuard, BudgetStatus, RateLimiter, ResponseCache
+from gateway.state.protocols import (
+    BudgetGuard,
+    BudgetStatus,
+    RateLimiter,
+    ResponseCache,
+    budget_scopes,
+    current_month,
+    rate_buckets,
+)
 from kernel.errors import BackendUnavailable, GatewayError
 from kernel.types import ChatResponse
 from policies.limits import BudgetsConfig, LimitsConfig
@@ -40,6 +48,8 @@ class Outages:
 
     After `failures` consecutive errors or timeouts the circuit opens and calls are skipped
     without touching Redis (so a hung Redis costs nothing per request), until a probe succeeds.
+    Only calls that would reach Redis go through it: one with no scope to count (no limit, no
+    budget configured) would otherwise pass for a success and keep the circuit closed.
     """
 
     def __init__(
@@ -96,11 +106,14 @@ class GuardedRateLimiter:
         self._outages = outages
 
     async def acquire(self, caller: Caller, limits: LimitsConfig, tokens: int) -> None:
-        call = self._inner.acquire(caller, limits, tokens)
-        await self._outages.run("rate limit", call, refuse=True)
+        if rate_buckets(caller, limits, tokens, admit=True):
+            call = self._inner.acquire(caller, limits, tokens)
+            await self._outages.run("rate limit", call, refuse=True)
 
     async def consume(self, caller: Caller, limits: LimitsConfig, tokens: int) -> None:
-        await self._outages.run("token accounting", self._inner.consume(caller, limits, tokens))
+        if rate_buckets(caller, limits, tokens, admit=False):
+            call = self._inner.consume(caller, limits, tokens)
+            await self._outages.run("token accounting", call)
 
 
 class GuardedBudgetGuard:
@@ -109,12 +122,15 @@ class GuardedBudgetGuard:
         self._outages = outages
 
     async def check(self, caller: Caller, budgets: BudgetsConfig) -> BudgetStatus:
+        if not budget_scopes(caller, budgets, current_month()):
+            return BudgetStatus()
         call = self._inner.check(caller, budgets)
         return await self._outages.run("budget check", call, refuse=True) or BudgetStatus()
 
     async def settle(self, caller: Caller, budgets: BudgetsConfig, cost_usd: float) -> None:
-        call = self._inner.settle(caller, budgets, cost_usd)
-        await self._outages.run("budget settlement", call)
+        if cost_usd > 0 and budget_scopes(caller, budgets, current_month()):
+            call = self._inner.settle(caller, budgets, cost_usd)
+            await self._outages.run("budget settlement", call)
 
 
 class GuardedResponseCache:

@@ -53,16 +53,8 @@ def entry(request_id: str) -> LedgerEntry:
     )
 
 
-def wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout_s:g} s")
-        time.sleep(0.1)
-
-
 async def wait_until(check: Callable[[], bool], timeout_s: float, what: str) -> None:
-    """`wait_for` for async tests: the check runs in a thread, the loop keeps running."""
+    """Poll `check` (in a thread, so the loop keeps running) until true; fail after `timeout_s`."""
     deadline = time.monotonic() + timeout_s
     while not await asyncio.to_thread(check):
         if time.monotonic() > deadline:

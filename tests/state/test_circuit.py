@@ -65,3 +65,11 @@ def test_an_abandoned_probe_frees_the_slot():
     assert circuit.allow()
     circuit.abandoned()  # e.g. the probing request was cancelled
     assert circuit.allow()
+
+
+def test_calls_that_fail_after_the_circuit_opened_do_not_extend_the_backoff():
+    clock = Clock()
+    circuit = tripped(clock)
+    for _ in range(5):  # stragglers: in flight when it opened, failing now
+        circuit.failed()
+    assert circuit.view().retry_in_s == 1.0
