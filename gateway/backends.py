@@ -7,15 +7,17 @@ backends a reload drops are closed at shutdown, since requests may still be usin
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cloud_backends.registry import CLOUD_BACKENDS
 from kernel.errors import ModelNotFound
-from kernel.protocols import Backend
-from local_backends.llamacpp import LlamaCppBackend
+from kernel.protocols import Backend, BackendStatus
 from local_backends.registry import LOCAL_BACKENDS, LocalDefaults, gguf_path
 from router.policy import ModelTarget
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,23 +52,22 @@ class BackendPool:
         except KeyError:
             raise ModelNotFound(f"The model '{alias}' is not configured", param="model") from None
 
-    def local_models(self) -> list[LlamaCppBackend]:
-        return [b for b in self._by_alias.values() if isinstance(b, LlamaCppBackend)]
-
     async def start_local(self) -> None:
-        """Load every in-process model now, so the first request does not pay for it."""
-        for backend in self.local_models():
+        """Start every backend now (loads in-process models, so the first request does not pay
+        for it), then warn about each alias that cannot serve and why."""
+        for backend in {id(b): b for b in self._by_alias.values()}.values():
             await backend.start()
+        for alias, status in self.status().items():
+            if not status.ready:
+                log.warning("model alias '%s' is not usable: %s", alias, status.reason)
 
-    def ready(self) -> dict[str, bool]:
-        """Per alias: can it serve now? (In-process models must be loaded.)"""
-        return {
-            alias: (backend.ready if isinstance(backend, LlamaCppBackend) else True)
-            for alias, backend in self._by_alias.items()
-        }
+    def status(self) -> dict[str, BackendStatus]:
+        """Per alias: can it serve now, and if not, why."""
+        return {alias: backend.status() for alias, backend in self._by_alias.items()}
 
     def queue_depth(self) -> int:
-        return sum(b.queue_depth for b in self.local_models())
+        distinct = {id(b): b for b in self._by_alias.values()}.values()
+        return sum(backend.status().queue_depth for backend in distinct)
 
     async def aclose(self) -> None:
         for backend in self._instances.values():

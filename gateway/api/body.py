@@ -44,7 +44,7 @@ def parse_model(model: type[ModelT], raw: bytes) -> ModelT:
                 + str(first.get("ctx", {}).get("error", first["msg"]))
             ) from None
         param = ".".join(str(part) for part in first["loc"]) or None
-        message = first["msg"]
+        message = first["msg"].removeprefix("Value error, ")
         if first["type"] == "extra_forbidden":
             message = "Unrecognized request argument supplied"
         elif first["type"] == "missing":

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from gateway.services import Services
+from kernel.protocols import BackendStatus
 
 router = APIRouter()
 
@@ -18,13 +19,30 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
-    """Ready when every in-process model is loaded and a policy with backends is active."""
+    """Which model aliases can serve now, and why not.
+
+    200 `ready` (every alias usable) or `degraded` (some are not: see their reasons; requests
+    routed there fall back or get 503); 503 `loading` while an in-process model is still loading,
+    or `unavailable` when no alias can serve.
+    """
     services: Services = request.app.state.services
-    backends = services.backends.ready()
-    ready = bool(backends) and all(backends.values())
+    statuses = services.backends.status()
     body = {
-        "status": "ready" if ready else "loading",
+        "status": overall(statuses),
         "policy_version": services.policies.current.version,
-        "backends": backends,
+        "backends": {alias: describe(status) for alias, status in statuses.items()},
     }
-    return JSONResponse(body, status_code=200 if ready else 503)
+    return JSONResponse(body, status_code=200 if body["status"] in ("ready", "degraded") else 503)
+
+
+def overall(statuses: dict[str, BackendStatus]) -> str:
+    if any(s.starting for s in statuses.values()):
+        return "loading"
+    usable = [s.ready for s in statuses.values()]
+    if not any(usable):
+        return "unavailable"
+    return "ready" if all(usable) else "degraded"
+
+
+def describe(status: BackendStatus) -> dict[str, object]:
+    return {"ready": status.ready, "reason": status.reason}
