@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from kernel.jsonvalue import Int64, JsonObject
 
@@ -18,6 +18,19 @@ Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
 Tier = Literal["local", "cloud"]
 
 _STRICT = ConfigDict(extra="forbid", strict=True)
+
+
+def _named_tool(tool: dict[str, Any]) -> dict[str, Any]:
+    kind = tool.get("type")
+    if kind not in ("function", "custom"):
+        raise ValueError("a tool's type must be 'function' or 'custom'")
+    spec = tool.get(kind)
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+        raise ValueError(f"a tool needs a '{kind}' object with a 'name'")
+    return tool
+
+
+Tool = Annotated[JsonObject, AfterValidator(_named_tool)]
 
 
 class Message(BaseModel):
@@ -91,7 +104,7 @@ class ChatRequest(BaseModel):
     logprobs: bool | None = None
     top_logprobs: Int64 | None = Field(default=None, ge=0, le=20)
     response_format: JsonObject | None = None
-    tools: list[JsonObject] | None = None
+    tools: list[Tool] | None = None
     tool_choice: str | JsonObject | None = None
     parallel_tool_calls: bool | None = None
     functions: list[JsonObject] | None = None
@@ -139,18 +152,6 @@ class ChatRequest(BaseModel):
                 raise ValueError("json_schema needs an object with a 'name'")
             if "schema" in spec and not isinstance(spec["schema"], dict):
                 raise ValueError("json_schema.schema must be an object")
-        return value
-
-    @field_validator("tools")
-    @classmethod
-    def _tools_have_names(cls, value: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
-        for tool in value or []:
-            kind = tool.get("type")
-            if kind not in ("function", "custom"):
-                raise ValueError("each tool's type must be 'function' or 'custom'")
-            spec = tool.get(kind)
-            if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
-                raise ValueError(f"each tool needs a '{kind}' object with a 'name'")
         return value
 
     @field_validator("logit_bias")

@@ -174,6 +174,10 @@ class LlamaCppBackend:
         if self._llm is None:
             raise BackendUnavailable(f"The local model is unavailable: {self.status().reason}.")
         call = plan_local_call(req, self._defaults())
+        sampling = dict(call.sampling)
+        if "logit_bias" in sampling:  # ids outside this vocabulary name no token here
+            vocab = self._llm.n_vocab()
+            sampling["logit_bias"] = {t: b for t, b in sampling["logit_bias"].items() if t < vocab}
         prompt_tokens = self._count_prompt_tokens(call.messages)
         room = self.config.n_ctx - prompt_tokens
         wanted = req.completion_limit()
@@ -184,7 +188,7 @@ class LlamaCppBackend:
                 param="messages",
             )
         kwargs = {
-            **call.sampling,
+            **sampling,
             "messages": call.messages,
             "max_tokens": min(wanted or self.config.default_max_tokens, room),
         }
