@@ -97,7 +97,7 @@ class LiteLLMBackend:
         problem = litellm_caps.key_problem(self._litellm, model, self._api_base, self._api_key_env)
         if problem is not None:
             raise BackendUnavailable(f"The cloud model {model} is unavailable: {problem}.")
-        messages = [m.model_dump(exclude_none=True) for m in req.messages]
+        messages = [m.wire() for m in req.messages]
         litellm_caps.check_context(self._litellm, req, model, messages)
         kwargs: dict[str, Any] = {
             "model": model,

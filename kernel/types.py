@@ -63,6 +63,11 @@ class Message(BaseModel):
             str(part.get("text", "")) for part in self.content if part.get("type") == "text"
         )
 
+    def wire(self) -> dict[str, Any]:
+        """The message as sent upstream: unset fields and the response-only `annotations` left
+        out (an SDK replays them; providers do not take them back)."""
+        return self.model_dump(exclude_none=True, exclude={"annotations"})
+
     def has_non_text_parts(self) -> bool:
         """True when the message carries images, audio or files (only the cloud can read them)."""
         return isinstance(self.content, list) and any(

@@ -73,7 +73,11 @@ class OpenAICompatBackend:
         return BackendStatus(True)
 
     def ignored_params(self, req: ChatRequest, *, model: str) -> frozenset[str]:
-        """None: every parameter is forwarded; the server applies what it supports."""
+        """Every parameter is forwarded (the server applies what it supports), but for
+        `stream_options`, which this backend sets itself to count usage."""
+        options = req.stream_options
+        if options is not None and options.include_obfuscation is not None:
+            return frozenset({"stream_options.include_obfuscation"})
         return frozenset()
 
     def _check_ready(self) -> None:
@@ -121,7 +125,7 @@ class OpenAICompatBackend:
 def _body(req: ChatRequest, model: str, *, stream: bool = False) -> bytes:
     payload: dict[str, Any] = {
         "model": model,
-        "messages": [m.model_dump(exclude_none=True) for m in req.messages],
+        "messages": [m.wire() for m in req.messages],
         "stream": stream,
         **req.sampling_params(),
         **req.passthrough_params(),
