@@ -89,8 +89,13 @@ def client(base_url):
 
 def _chat(base_url: str) -> ChatOpenAI:
     return ChatOpenAI(
-        base_url=base_url, api_key=TEST_KEY, model="local", max_tokens=32, max_retries=0,
-        timeout=300, temperature=0.2,
+        base_url=base_url,
+        api_key=TEST_KEY,
+        model="local",
+        max_tokens=32,
+        max_retries=0,
+        timeout=300,
+        temperature=0.2,
     )
 
 
@@ -148,15 +153,19 @@ def test_sdk_gets_a_400_for_a_wrong_type(base_url):
 
 @pytest.mark.parametrize("method", ["json_schema", "function_calling"])
 def test_langchain_with_structured_output(base_url, method):
-    verdict = _chat(base_url).with_structured_output(Verdict, method=method).invoke(
-        "Is water wet? Answer yes or no with a confidence."
+    verdict = (
+        _chat(base_url)
+        .with_structured_output(Verdict, method=method)
+        .invoke("Is water wet? Answer yes or no with a confidence.")
     )
     assert isinstance(verdict, Verdict)
 
 
 def test_langchain_bind_tools(base_url):
-    reply = _chat(base_url).bind_tools([get_weather], tool_choice="get_weather").invoke(
-        "What is the weather in Oslo?"
+    reply = (
+        _chat(base_url)
+        .bind_tools([get_weather], tool_choice="get_weather")
+        .invoke("What is the weather in Oslo?")
     )
     [call] = reply.tool_calls
     assert call["name"] == "get_weather" and isinstance(call["args"]["city"], str)
