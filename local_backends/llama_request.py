@@ -40,12 +40,9 @@ LOCAL_IGNORED = frozenset(
         "prompt_cache_options",
         "safety_identifier",
         "moderation",
-        "logprobs",
-        "top_logprobs",
     }
 )
-"""Accepted, passed nowhere: these only mean something to a hosted provider (or, for
-logprobs, would need llama.cpp's `logits_all`, an n_ctx × vocab float buffer per model)."""
+"""Accepted, passed nowhere: these only mean something to a hosted provider."""
 
 ToolMode = Literal["tools", "functions"]
 
@@ -68,7 +65,14 @@ def ignored_params(req: ChatRequest) -> frozenset[str]:
         ignored.add("modalities")
     if req.stream_options is not None and req.stream_options.include_obfuscation is not None:
         ignored.add("stream_options.include_obfuscation")
+    if not wants_logprobs(req):
+        ignored |= given & {"logprobs", "top_logprobs"}
     return frozenset(ignored)
+
+
+def wants_logprobs(req: ChatRequest) -> bool:
+    """Token log-probabilities are recorded for non-streamed text answers (not tool calls)."""
+    return bool(req.logprobs) and not req.stream and not _tools(req)[0]
 
 
 def plan_local_call(req: ChatRequest, defaults: Mapping[str, Any]) -> LocalCall:

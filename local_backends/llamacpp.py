@@ -26,7 +26,13 @@ from kernel.errors import BackendBusy, BackendError, BackendUnavailable, Context
 from kernel.protocols import BackendStatus
 from kernel.types import ChatChunk, ChatRequest, ChatResponse, Choice, ChunkChoice, Delta, Usage
 from local_backends.llama_answer import read_answer
-from local_backends.llama_request import LocalCall, ignored_params, plan_local_call
+from local_backends.llama_request import (
+    LocalCall,
+    ignored_params,
+    plan_local_call,
+    wants_logprobs,
+)
+from local_backends.logprobs import LogprobRecorder
 
 log = logging.getLogger(__name__)
 
@@ -108,12 +114,24 @@ class LlamaCppBackend:
 
     async def complete(self, req: ChatRequest, *, model: str) -> ChatResponse:
         call, kwargs = await self._prepare(req)
+        recorder = None
+        if wants_logprobs(req):
+            from llama_cpp import LogitsProcessorList
+
+            recorder = LogprobRecorder(req.top_logprobs or 0)
+            kwargs["logits_processor"] = LogitsProcessorList([recorder])
         try:
             loop = asyncio.get_running_loop()
             raw = await loop.run_in_executor(self._executor, self._generate, kwargs)
         finally:
             self._pending -= 1
-        return _response(call, raw, model)
+        response = _response(call, raw, model)
+        if recorder is not None:
+            content = response.choices[0].message.content or ""
+            logprobs = {"content": recorder.content(self._llm, content), "refusal": None}
+            choice = response.choices[0].model_copy(update={"logprobs": logprobs})
+            response = response.model_copy(update={"choices": [choice]})
+        return response
 
     async def stream(self, req: ChatRequest, *, model: str) -> AsyncIterator[ChatChunk]:
         call, kwargs = await self._prepare(req)

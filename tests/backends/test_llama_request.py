@@ -190,3 +190,7 @@ def test_ignored_parameters_are_the_hosted_only_ones():
         "stream_options.include_obfuscation",
     }
     assert "modalities" in ignored_params(_req(modalities=["text", "audio"]))
+    assert ignored_params(_req(logprobs=True, top_logprobs=2)) == set()
+    streamed = _req(logprobs=True, top_logprobs=2, stream=True)
+    assert ignored_params(streamed) == {"logprobs", "top_logprobs"}
+    assert "logprobs" in ignored_params(_req(logprobs=True, tools=[WEATHER]))

@@ -1,5 +1,5 @@
 """Grammar-constrained output on the shipped SmolLM2 GGUF: JSON that parses and validates,
-and tool calls whose arguments match the function's parameters schema."""
+tool calls whose arguments match the function's parameters schema, and token logprobs."""
 
 from __future__ import annotations
 
@@ -103,3 +103,17 @@ async def test_named_tool_is_the_one_called_when_streaming(backend):
     jsonschema.validate(json.loads(call["function"]["arguments"]), CITY)
     assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "tool_calls"
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens > 0
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_logprobs_cover_the_answer_token_by_token(backend):
+    req = _ask("Name a colour.", max_tokens=6, logprobs=True, top_logprobs=3, seed=1)
+    choice = (await backend.complete(req, model="m")).choices[0]
+    tokens = (choice.logprobs or {})["content"]
+    assert "".join(t["token"] for t in tokens) == choice.message.content
+    assert len(tokens) == 6  # finish_reason length: the last token is recovered too
+    for token in tokens:
+        assert token["logprob"] <= 0 and bytes(token["bytes"]).decode() == token["token"]
+        assert len(token["top_logprobs"]) == 3
+        best = token["top_logprobs"][0]["logprob"]
+        assert all(alt["logprob"] <= best for alt in token["top_logprobs"])

@@ -132,7 +132,9 @@ async def test_ignored_parameters_are_named_in_a_header(gateway, llama_policy):
             gw, {**chat_body("Hello", **extra), "model": "cloud", "verbosity": "low"}
         )
     assert local.status_code == 200 and local.headers["x-route-tier"] == "local"
-    assert local.headers["x-hybridgw-ignored-params"] == "logprobs,metadata,store"
+    assert local.headers["x-hybridgw-ignored-params"] == "metadata,store"
+    [token, *_] = local.json()["choices"][0]["logprobs"]["content"]
+    assert token["logprob"] <= 0 and token["top_logprobs"] == []
     assert cloud.status_code == 200 and cloud.headers["x-route-tier"] == "cloud"
     ignored = set(cloud.headers["x-hybridgw-ignored-params"].split(","))
     assert "metadata" in ignored and "store" not in ignored and "seed" not in ignored
