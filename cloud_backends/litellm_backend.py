@@ -12,6 +12,7 @@ import os
 from collections.abc import AsyncIterator
 from typing import Any
 
+from cloud_backends import litellm_caps
 from kernel.errors import (
     BackendError,
     BackendTimeout,
@@ -21,6 +22,7 @@ from kernel.errors import (
     InvalidRequest,
     UpstreamRateLimited,
 )
+from kernel.protocols import BackendStatus
 from kernel.types import ChatChunk, ChatRequest, ChatResponse
 
 
@@ -51,6 +53,18 @@ class LiteLLMBackend:
         self._api_key_env = api_key_env
         self._timeout_s = timeout_s
 
+    async def start(self) -> None:
+        """Nothing to load: litellm pools its HTTP clients process-wide."""
+
+    def status(self) -> BackendStatus:
+        """Not ready when the policy's key variable is unset (a provider's implicit key
+        variable, used without `api_key_env`, is checked per model at call time)."""
+        problem = litellm_caps.key_problem(self._litellm, None, self._api_base, self._api_key_env)
+        return BackendStatus(problem is None, problem)
+
+    def ignored_params(self, req: ChatRequest, *, model: str) -> frozenset[str]:
+        return litellm_caps.forwarded(self._litellm, req, model)[1]
+
     async def complete(self, req: ChatRequest, *, model: str) -> ChatResponse:
         kwargs = self._kwargs(req, model, stream=False)
         try:
@@ -79,33 +93,31 @@ class LiteLLMBackend:
             raise map_litellm_error(exc) from exc
 
     def _kwargs(self, req: ChatRequest, model: str, *, stream: bool) -> dict[str, Any]:
+        """litellm's arguments; refuses (before any call) a missing key or an oversized prompt."""
+        problem = litellm_caps.key_problem(self._litellm, model, self._api_base, self._api_key_env)
+        if problem is not None:
+            raise BackendUnavailable(f"The cloud model {model} is unavailable: {problem}.")
+        messages = [m.wire() for m in req.messages]
+        litellm_caps.check_context(self._litellm, req, model, messages)
         kwargs: dict[str, Any] = {
             "model": model,
-            "messages": [m.model_dump(exclude_none=True) for m in req.messages],
+            "messages": messages,
             "stream": stream,
             "timeout": self._timeout_s,
             "max_retries": 0,
             "num_retries": 0,
             "drop_params": True,
             **req.sampling_params(),
+            **litellm_caps.forwarded(self._litellm, req, model)[0],
         }
         if stream:
             kwargs["stream_options"] = {"include_usage": True}
         if self._api_base:
             kwargs["api_base"] = self._api_base
         if self._api_key_env:
-            key = os.environ.get(self._api_key_env)
-            if not key:
-                raise BackendError(
-                    f"The cloud API key variable {self._api_key_env} is not set on the gateway."
-                )
-            kwargs["api_key"] = key
+            kwargs["api_key"] = os.environ[self._api_key_env]
         elif self._api_base:
             kwargs["api_key"] = "unused"  # keyless OpenAI-compatible endpoint; the SDK wants one
-        for name in ("tools", "tool_choice", "parallel_tool_calls", "response_format", "user"):
-            value = getattr(req, name)
-            if value is not None:
-                kwargs[name] = value
         return kwargs
 
     async def aclose(self) -> None:

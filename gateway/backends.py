@@ -11,6 +11,7 @@ its own connections and slots, never those of a healthy alias on the same server
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -19,10 +20,11 @@ from gateway.circuit import Circuit, CircuitConfig
 from gateway.guarded_backend import GuardedBackend
 from kernel.backends import LocalDefaults
 from kernel.errors import ModelNotFound
-from kernel.protocols import Backend
-from local_backends.llamacpp import LlamaCppBackend
+from kernel.protocols import Backend, BackendStatus
 from local_backends.registry import LOCAL_BACKENDS, BackendFactory, gguf_path
 from router.policy import ModelTarget
+
+log = logging.getLogger(__name__)
 
 BACKENDS: dict[str, BackendFactory] = {**LOCAL_BACKENDS, **CLOUD_BACKENDS}
 """The one backend registry: kind (`kernel.backends.BACKEND_KINDS`) → factory(spec, defaults)."""
@@ -85,24 +87,22 @@ class BackendPool:
     def circuits(self) -> list[Circuit]:
         return [guard.circuit for guard in self._by_alias.values()]
 
-    def local_models(self) -> list[LlamaCppBackend]:
-        found = {id(g.inner): g.inner for g in self._by_alias.values()}
-        return [b for b in found.values() if isinstance(b, LlamaCppBackend)]
-
     async def start_local(self) -> None:
-        """Load every in-process model now, so the first request does not pay for it."""
-        for backend in self.local_models():
+        """Start every backend now (loads in-process models, so the first request does not pay
+        for it), then warn about each alias that cannot serve and why."""
+        for backend in {id(b): b for b in self._by_alias.values()}.values():
             await backend.start()
+        for alias, status in self.status().items():
+            if not status.ready:
+                log.warning("model alias '%s' is not usable: %s", alias, status.reason)
 
-    def ready(self) -> dict[str, bool]:
-        """Per alias: can it serve now? (In-process models must be loaded.)"""
-        return {
-            alias: (guard.inner.ready if isinstance(guard.inner, LlamaCppBackend) else True)
-            for alias, guard in self._by_alias.items()
-        }
+    def status(self) -> dict[str, BackendStatus]:
+        """Per alias: can it serve now, and if not, why."""
+        return {alias: backend.status() for alias, backend in self._by_alias.items()}
 
     def queue_depth(self) -> int:
-        return sum(b.queue_depth for b in self.local_models())
+        distinct = {id(b): b for b in self._by_alias.values()}.values()
+        return sum(backend.status().queue_depth for backend in distinct)
 
     async def aclose(self) -> None:
         for backend in self._instances.values():

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 from gateway.circuit import Circuit
 from kernel.errors import (
@@ -28,7 +29,7 @@ from kernel.errors import (
     RateLimited,
     UpstreamRateLimited,
 )
-from kernel.protocols import Backend
+from kernel.protocols import Backend, BackendStatus
 from kernel.types import ChatChunk, ChatRequest, ChatResponse
 
 
@@ -76,6 +77,19 @@ class GuardedBackend:
             aclose = getattr(chunks, "aclose", None)
             if aclose is not None:
                 await aclose()
+
+    async def start(self) -> None:
+        await self.inner.start()
+
+    def status(self) -> BackendStatus:
+        """The inner backend's status, unless this alias's circuit is open."""
+        inner = self.inner.status()
+        if inner.ready and self.circuit.state == "open":
+            return replace(inner, ready=False, reason="failing: skipped until a probe succeeds")
+        return inner
+
+    def ignored_params(self, req: ChatRequest, *, model: str) -> frozenset[str]:
+        return self.inner.ignored_params(req, model=model)
 
     async def aclose(self) -> None:
         await self.inner.aclose()

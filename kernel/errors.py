@@ -4,22 +4,25 @@
     ├── InvalidRequest                400 invalid_request_error
     │   ├── UnsupportedMediaType      415
     │   ├── PayloadTooLarge           413
-    │   ├── ContextLengthExceeded     400 context_length_exceeded
     │   └── ModelNotFound             404 model_not_found
     ├── AuthenticationFailed          401 invalid_api_key
     ├── PermissionDenied              403 permission_denied
     ├── PolicyBlocked                 403 policy_blocked       (a rule's `block` action)
     ├── RateLimited                   429 rate_limit_exceeded  (carries retry_after seconds)
-    │   ├── QueueFull                 429 queue_full
     │   └── BudgetExceeded            429 budget_exceeded
     ├── BackendError                  502 upstream_error       (the backend failed)
     │   ├── BackendTimeout            504 upstream_timeout
     │   ├── BackendUnavailable        503 backend_unavailable  (down, or no allowed tier left)
+    │   ├── BackendBusy               429 queue_full           (also a RateLimited: Retry-After)
+    │   ├── ContextLengthExceeded     400 context_length_exceeded (prompt over this model's window)
+    │   ├── UnsupportedByModel        400 unsupported_by_model (a feature this model lacks)
     │   └── UpstreamRateLimited       429 upstream_rate_limited
     └── PolicyError                   500 policy_error         (refused at load)
 
 `BackendError` and its subclasses are the failures a fallback may recover from when they happen
-before the first byte of the answer; everything else is final.
+before the first byte of the answer; everything else is final. A busy local queue and a prompt
+too long for one model are backend errors too: the next candidate may well take the request, and
+when none is left the client sees the last one (429 with Retry-After, or 400).
 """
 
 from __future__ import annotations
@@ -52,10 +55,6 @@ class UnsupportedMediaType(InvalidRequest):
 class PayloadTooLarge(InvalidRequest):
     status = 413
     code = "payload_too_large"
-
-
-class ContextLengthExceeded(InvalidRequest):
-    code = "context_length_exceeded"
 
 
 class ModelNotFound(InvalidRequest):
@@ -91,10 +90,6 @@ class RateLimited(GatewayError):
         self.retry_after = retry_after
 
 
-class QueueFull(RateLimited):
-    code = "queue_full"
-
-
 class BudgetExceeded(RateLimited):
     code = "budget_exceeded"
 
@@ -113,6 +108,30 @@ class BackendTimeout(BackendError):
 class BackendUnavailable(BackendError):
     status = 503
     code = "backend_unavailable"
+
+
+class BackendBusy(BackendError, RateLimited):
+    """A local model's queue is full: try the next candidate, else 429 with Retry-After."""
+
+    status = 429
+    type = "rate_limit_error"
+    code = "queue_full"
+
+
+class ContextLengthExceeded(BackendError):
+    """The prompt does not fit this model's context window (checked before any upstream call)."""
+
+    status = 400
+    type = "invalid_request_error"
+    code = "context_length_exceeded"
+
+
+class UnsupportedByModel(BackendError):
+    """The request needs something this backend cannot do (another candidate may)."""
+
+    status = 400
+    type = "invalid_request_error"
+    code = "unsupported_by_model"
 
 
 class UpstreamRateLimited(BackendError):

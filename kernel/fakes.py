@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from kernel.errors import GatewayError
+from kernel.protocols import BackendStatus
 from kernel.types import (
     AssistantMessage,
     ChatChunk,
@@ -79,6 +80,15 @@ class ScriptedBackend:
             yield ChatChunk(id="chatcmpl-scripted", model=model, choices=[ChunkChoice(delta=delta)])
         done = ChunkChoice(delta=Delta(), finish_reason="stop")
         yield ChatChunk(id="chatcmpl-scripted", model=model, choices=[done])
+
+    async def start(self) -> None:
+        return None
+
+    def status(self) -> BackendStatus:
+        return BackendStatus(ready=True)
+
+    def ignored_params(self, req: ChatRequest, *, model: str) -> frozenset[str]:
+        return frozenset()
 
     async def aclose(self) -> None:
         return None

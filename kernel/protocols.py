@@ -11,11 +11,33 @@ from kernel.reporting import GroupBy, ReportRow
 from kernel.types import ChatChunk, ChatRequest, ChatResponse, Tier
 
 
+@dataclass(frozen=True, slots=True)
+class BackendStatus:
+    """Can a backend serve now, and if not, why (shown by /readyz, /v1/models and 503s)."""
+
+    ready: bool
+    reason: str | None = None
+    queue_depth: int = 0
+    starting: bool = False  # not ready only because its first start has not finished
+
+
 @runtime_checkable
 class Backend(Protocol):
-    """Something that answers chat requests: a local model or a cloud provider."""
+    """Something that answers chat requests: a local model or a cloud provider.
+
+    Lifecycle: `start()` acquires what the backend needs (loads a model; idempotent, never
+    raises: a failure shows in `status()`), `status()` is cheap and synchronous, `aclose()`
+    releases. `ignored_params` names the request parameters the client set that this backend
+    does not honour for `model` (the edge reports them in `x-hybridgw-ignored-params`).
+    """
 
     name: str
+
+    async def start(self) -> None: ...
+
+    def status(self) -> BackendStatus: ...
+
+    def ignored_params(self, req: ChatRequest, *, model: str) -> frozenset[str]: ...
 
     async def complete(self, req: ChatRequest, *, model: str) -> ChatResponse: ...
 

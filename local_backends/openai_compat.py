@@ -28,6 +28,7 @@ from kernel.errors import (
     ContextLengthExceeded,
     UpstreamRateLimited,
 )
+from kernel.protocols import BackendStatus
 from kernel.types import ChatChunk, ChatRequest, ChatResponse
 
 
@@ -46,6 +47,7 @@ class OpenAICompatBackend:
     ) -> None:
         self._url = api_base.rstrip("/") + "/chat/completions"
         self._headers = {"content-type": "application/json"}
+        self._api_key_env = api_key_env
         key = os.environ.get(api_key_env) if api_key_env else None
         if key:
             self._headers["authorization"] = f"Bearer {key}"
@@ -65,7 +67,29 @@ class OpenAICompatBackend:
             )
         return self._session
 
+    async def start(self) -> None:
+        """Nothing to load; the session is created on first use inside the running loop."""
+
+    def status(self) -> BackendStatus:
+        if self._api_key_env and "authorization" not in self._headers:
+            return BackendStatus(False, f"the API key variable {self._api_key_env} is not set")
+        return BackendStatus(True)
+
+    def ignored_params(self, req: ChatRequest, *, model: str) -> frozenset[str]:
+        """Every parameter is forwarded (the server applies what it supports), but for
+        `stream_options`, which this backend sets itself to count usage."""
+        options = req.stream_options
+        if options is not None and options.include_obfuscation is not None:
+            return frozenset({"stream_options.include_obfuscation"})
+        return frozenset()
+
+    def _check_ready(self) -> None:
+        status = self.status()
+        if not status.ready:
+            raise BackendUnavailable(f"This model is unavailable: {status.reason}.")
+
     async def complete(self, req: ChatRequest, *, model: str) -> ChatResponse:
+        self._check_ready()
         try:
             async with self._client().post(self._url, data=_body(req, model)) as response:
                 raw = await response.read()
@@ -78,6 +102,7 @@ class OpenAICompatBackend:
         return ChatResponse.model_validate_json(raw)
 
     async def stream(self, req: ChatRequest, *, model: str) -> AsyncIterator[ChatChunk]:
+        self._check_ready()
         body = _body(req, model, stream=True)
         try:
             async with self._client().post(self._url, data=body) as response:
@@ -105,14 +130,11 @@ class OpenAICompatBackend:
 def _body(req: ChatRequest, model: str, *, stream: bool = False) -> bytes:
     payload: dict[str, Any] = {
         "model": model,
-        "messages": [m.model_dump(exclude_none=True) for m in req.messages],
+        "messages": [m.wire() for m in req.messages],
         "stream": stream,
         **req.sampling_params(),
+        **req.passthrough_params(),
     }
-    for name in ("tools", "tool_choice", "parallel_tool_calls", "response_format", "user"):
-        value = getattr(req, name)
-        if value is not None:
-            payload[name] = value
     if stream:
         payload["stream_options"] = {"include_usage": True}
     return orjson.dumps(payload)

@@ -43,10 +43,18 @@ def parse_model(model: type[ModelT], raw: bytes) -> ModelT:
                 "The request body is not valid JSON: "
                 + str(first.get("ctx", {}).get("error", first["msg"]))
             ) from None
-        param = ".".join(str(part) for part in first["loc"]) or None
-        message = first["msg"]
+        param = ".".join(str(part) for part in first["loc"] if not _union_tag(part)) or None
+        message = first["msg"].removeprefix("Value error, ")
         if first["type"] == "extra_forbidden":
             message = "Unrecognized request argument supplied"
         elif first["type"] == "missing":
             message = "Missing required parameter"
         raise InvalidRequest(f"{param}: {message}" if param else message, param=param) from None
+
+
+_TYPE_TAGS = frozenset({"str", "int", "float", "bool", "dict", "list", "none"})
+
+
+def _union_tag(part: str | int) -> bool:
+    """Pydantic names the union member it tried (`str`, `list[...]`); clients need the field."""
+    return isinstance(part, str) and (part in _TYPE_TAGS or "[" in part)

@@ -9,7 +9,7 @@ from fastapi import Request
 from gateway.auth import Caller
 from gateway.pipeline import Exchange, Route
 from gateway.services import Services
-from kernel.errors import InvalidRequest
+from kernel.errors import InvalidRequest, ModelNotFound
 from kernel.types import ChatRequest
 from policies.loader import LoadedPolicy
 
@@ -35,7 +35,19 @@ def open_exchange(
     return Exchange(request_id, caller, policy, req)
 
 
-def route_headers(route: Route) -> dict[str, str]:
+def ignored_params(services: Services, route: Route, req: ChatRequest) -> frozenset[str]:
+    """The client's parameters the backend that answered did not honour (none on a cache hit)."""
+    target = route.target
+    if target is None or route.cache_hit:
+        return frozenset()
+    try:
+        backend = services.backends.get(target.alias)
+    except ModelNotFound:  # a policy reload dropped the alias meanwhile
+        return frozenset()
+    return backend.ignored_params(req, model=target.model)
+
+
+def route_headers(route: Route, ignored: frozenset[str] = frozenset()) -> dict[str, str]:
     target = route.target
     headers = {
         "x-request-id": route.request_id,
@@ -49,4 +61,6 @@ def route_headers(route: Route) -> dict[str, str]:
         headers["x-route-fallback"] = "true"
     if route.cache_hit:
         headers["x-cache"] = "hit"
+    if ignored:
+        headers["x-hybridgw-ignored-params"] = ",".join(sorted(ignored))
     return headers

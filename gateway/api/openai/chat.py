@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from gateway.api.body import parse_model, read_body
 from gateway.api.deps import services_of
-from gateway.api.edge import new_request_id, open_exchange, route_headers
+from gateway.api.edge import ignored_params, new_request_id, open_exchange, route_headers
 from gateway.api.openai.sse import sse_events
 from gateway.auth import authenticate
 from kernel.types import ChatRequest
@@ -29,15 +29,15 @@ async def chat_completions(request: Request) -> Response:
     ex = open_exchange(services, request_id, caller, policy, req)
     if req.stream:
         streamed = await services.pipeline.stream(ex)
+        ignored = ignored_params(services, streamed.route, req)
         return StreamingResponse(
             sse_events(streamed.chunks),
             media_type="text/event-stream",
-            headers={**route_headers(streamed.route), "cache-control": "no-cache"},
+            headers={**route_headers(streamed.route, ignored), "cache-control": "no-cache"},
         )
     response, route = await services.pipeline.complete(ex)
-    return Response(
-        response.model_dump_json(), media_type="application/json", headers=route_headers(route)
-    )
+    headers = route_headers(route, ignored_params(services, route, req))
+    return Response(response.model_dump_json(), media_type="application/json", headers=headers)
 
 
 router = APIRouter(routes=[Route("/v1/chat/completions", chat_completions, methods=["POST"])])
