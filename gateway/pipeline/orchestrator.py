@@ -107,6 +107,7 @@ class Pipeline:
     async def aclose(self) -> None:
         """Let background shadow gradings finish or cancel them (before the ledger closes)."""
         await self._shadow.aclose()
+        self._planner.close()
 
     async def _finish(self, ex: Exchange, plan: Plan, outcome: Outcome) -> None:
         await self._recorder.record(ex, plan, outcome)

@@ -6,6 +6,7 @@ ledger; the value is recovered from the scanned text only where redaction needs 
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -81,9 +82,14 @@ def resolve_overlaps(findings: Iterable[Finding]) -> list[Finding]:
     de-duplication, made total so the result never depends on recognizer order.
     """
     ranked = sorted(findings, key=lambda f: (-f.score, -(f.end - f.start), f.start, f.entity_type))
-    kept: list[Finding] = []
-    for cand in ranked:
-        if all(cand.end <= k.start or cand.start >= k.end for k in kept):
-            kept.append(cand)
-    kept.sort(key=lambda f: f.start)
+    kept: list[Finding] = []  # non-overlapping, so sorted by start is sorted by end too
+    starts: list[int] = []
+    for cand in ranked:  # O(n log n): only the kept neighbours on either side can overlap
+        i = bisect_right(starts, cand.start)
+        if i > 0 and kept[i - 1].end > cand.start:
+            continue
+        if i < len(kept) and kept[i].start < cand.end:
+            continue
+        kept.insert(i, cand)
+        starts.insert(i, cand.start)
     return kept

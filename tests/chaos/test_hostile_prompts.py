@@ -44,11 +44,6 @@ def hostile_prompt(seed: int) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="the fast PII scan still runs on the event loop (issue 15, item 2: the planning stage "
-    "moves it to a worker thread); strict, so the fix turns this into a failure to remove me",
-)
 async def test_healthz_p99_under_hostile_prompt_load(gateway, write_policy, cloud_mock, local_mock):
     prompts = [hostile_prompt(i) for i in range(4)]
     policy = write_policy(policy_yaml(cloud_mock.base_url, local_mock.base_url, PII))
