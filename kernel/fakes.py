@@ -39,16 +39,31 @@ class Received:
 class ScriptedBackend:
     """Answers from `handler`; records what it receives. No sockets, no threads."""
 
-    def __init__(self, handler: Handler, *, name: str = "scripted", chunk_chars: int = 3) -> None:
+    def __init__(
+        self,
+        handler: Handler,
+        *,
+        name: str = "scripted",
+        chunk_chars: int = 3,
+        logprob: float | None = None,
+    ) -> None:
         self.name = name
         self._handler = handler
         self._chunk_chars = chunk_chars
+        self._logprob = logprob  # with `logprobs` asked: every word gets this log-probability
         self.received: list[Received] = []
 
     @classmethod
-    def echo(cls, *, name: str = "echo", chunk_chars: int = 3) -> ScriptedBackend:
+    def echo(
+        cls, *, name: str = "echo", chunk_chars: int = 3, logprob: float | None = None
+    ) -> ScriptedBackend:
         """Answers with the last message's text, so what it was sent comes back."""
-        return cls(lambda req, _model: req.messages[-1].text(), name=name, chunk_chars=chunk_chars)
+        return cls(
+            lambda req, _model: req.messages[-1].text(),
+            name=name,
+            chunk_chars=chunk_chars,
+            logprob=logprob,
+        )
 
     @classmethod
     def failing(cls, error: GatewayError, *, name: str = "failing") -> ScriptedBackend:
@@ -64,10 +79,14 @@ class ScriptedBackend:
     async def complete(self, req: ChatRequest, *, model: str) -> ChatResponse:
         self.received.append(Received(req, model, stream=False))
         answer = self._handler(req, model)
+        logprobs = None
+        if req.logprobs and self._logprob is not None:
+            words = answer.split()
+            logprobs = {"content": [{"token": w, "logprob": self._logprob} for w in words]}
         return ChatResponse(
             id="chatcmpl-scripted",
             model=model,
-            choices=[Choice(message=AssistantMessage(content=answer))],
+            choices=[Choice(message=AssistantMessage(content=answer), logprobs=logprobs)],
             usage=Usage(),  # like a server that reports none: the gateway's counting rule applies
         )
 

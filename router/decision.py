@@ -66,7 +66,6 @@ class EscalationPlan:
 
     target: Target
     min_confidence: float
-    hold_back_tokens: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,9 +225,7 @@ def _with_escalation(
     alias = policy.escalation_alias(rule)
     if alias is None or rule.escalate is None:
         return decision
-    plan = EscalationPlan(
-        _target(policy, alias), rule.escalate.min_confidence, rule.escalate.hold_back_tokens
-    )
+    plan = EscalationPlan(_target(policy, alias), rule.escalate.min_confidence)
     return replace(decision, escalation=plan, redact=True)
 
 

@@ -122,7 +122,8 @@ class Escalation(_Strict):
 
     Confidence is the geometric mean of the local model's token probabilities for its answer
     (llama.cpp logprobs). Never for protected traffic: a protect rule cannot escalate, and
-    `decide()` drops the escalation whenever the PII facts withhold the cloud.
+    `decide()` drops the escalation whenever the PII facts withhold the cloud. Non-streamed
+    requests only: a stream's first bytes are the local model's, so it is never escalated.
     """
 
     min_confidence: float = Field(
@@ -130,12 +131,6 @@ class Escalation(_Strict):
     )
     to: str | None = Field(
         default=None, description="Cloud alias to escalate to (default: the first cloud fallback)."
-    )
-    hold_back_tokens: int = Field(
-        default=24,
-        ge=1,
-        le=256,
-        description="Streaming: tokens held back and judged before the first byte is sent.",
     )
 
 

@@ -61,6 +61,8 @@ def route_headers(route: Route, ignored: frozenset[str] = frozenset()) -> dict[s
         headers["x-route-fallback"] = "true"
     if route.cache_hit:
         headers["x-cache"] = "hit"
+    if route.escalated:
+        headers["x-route-escalated"] = "true"
     if ignored:
         headers["x-hybridgw-ignored-params"] = ",".join(sorted(ignored))
     return headers

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from gateway.backends import BackendPool
+from gateway.pipeline.escalation import asks_confidence, with_logprobs
 from gateway.pipeline.exchange import Exchange
 from gateway.pipeline.planning import Plan
 from gateway.tracing import traced
@@ -53,9 +54,17 @@ class Dispatcher:
     @traced("hybridgw.dispatch")
     async def complete(self, ex: Exchange, plan: Plan) -> Served[ChatResponse]:
         async def attempt(backend: Backend, req: ChatRequest, target: Target) -> ChatResponse:
+            if asks_confidence(plan, target, stream=False):
+                req = with_logprobs(req)  # the escalation stage judges the answer by them
             return await backend.complete(req, model=target.model)
 
         return await self._first_answer(ex, plan, attempt)
+
+    async def ask(self, ex: Exchange, plan: Plan, target: Target) -> ChatResponse:
+        """One target outside the candidate loop (an escalation), with its outgoing copy."""
+        backend = self._backends.get(target.alias)
+        async with self._deadline(ex):
+            return await backend.complete(plan.protection.outgoing(target), model=target.model)
 
     @traced("hybridgw.open_stream")
     async def open_stream(self, ex: Exchange, plan: Plan) -> Served[OpenStream]:

@@ -41,6 +41,7 @@ class Route:
     target: Target | None = None
     fallback_used: bool = False
     cache_hit: bool = False
+    escalated: bool = False  # a low-confidence local answer was replaced by the cloud's
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ Every request that passed admission ends in exactly one `Recorder.record` call, 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TypeVar
@@ -16,6 +17,7 @@ from gateway.metrics import Metrics
 from gateway.pipeline.admission import Admission, Admitter
 from gateway.pipeline.cache import AnswerCache
 from gateway.pipeline.dispatch import Dispatcher, Served
+from gateway.pipeline.escalation import should_escalate, without_logprobs
 from gateway.pipeline.exchange import Exchange, Explanation, Route, Streamed
 from gateway.pipeline.outcome import Outcome, Recorder
 from gateway.pipeline.planning import Plan, Planner
@@ -23,9 +25,11 @@ from gateway.pipeline.relay import relay, response_usage
 from gateway.pipeline.shadow import ShadowEvaluator
 from gateway.privacy import Privacy
 from gateway.state.factory import SharedState, memory_state
-from kernel.errors import GatewayError, PolicyBlocked
+from kernel.errors import BackendError, GatewayError, PolicyBlocked
 from kernel.protocols import Classifier, Ledger
 from kernel.types import ChatResponse
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Send = Callable[[Exchange, Plan], Awaitable[Served[T]]]
@@ -66,6 +70,7 @@ class Pipeline:
             await self._finish(ex, plan, Outcome(route, cached.usage, ex.elapsed_ms()))
             return cached, route
         served, route = await self._dispatch(ex, plan, route, self._dispatcher.complete)
+        served, route = await self._escalate(ex, plan, route, served)
         response = plan.protection.restore_response(served.result, served.target)
         response = response.model_copy(update={"usage": response_usage(ex.request, response)})
         await self._cache.put(ex, plan, response)
@@ -108,6 +113,25 @@ class Pipeline:
         """Let background shadow gradings finish or cancel them (before the ledger closes)."""
         await self._shadow.aclose()
         self._planner.close()
+
+    async def _escalate(
+        self, ex: Exchange, plan: Plan, route: Route, served: Served[ChatResponse]
+    ) -> tuple[Served[ChatResponse], Route]:
+        """Replace a low-confidence local first-choice answer by the escalation target's."""
+        escalation = plan.decision.escalation
+        local = served.result if ex.request.logprobs else without_logprobs(served.result)
+        kept = replace(served, result=local)
+        if escalation is None or served.target != plan.decision.target:
+            return kept, route
+        if not should_escalate(plan, served.result):
+            return kept, route
+        try:
+            answer = await self._dispatcher.ask(ex, plan, escalation.target)
+        except BackendError as exc:  # the local answer stands
+            log.warning("escalation to %s failed: %s", escalation.target.alias, exc.code)
+            return kept, route
+        route = replace(route, target=escalation.target, escalated=True)
+        return Served(escalation.target, served.fallback_used, answer), route
 
     async def _finish(self, ex: Exchange, plan: Plan, outcome: Outcome) -> None:
         await self._recorder.record(ex, plan, outcome)
