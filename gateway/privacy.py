@@ -28,6 +28,7 @@ from policies.pii import (
     resolve_operators,
 )
 from policies.pii.ner import MODEL_TYPES, NameEngine
+from policies.pii.operators import REGISTRY
 from policies.schema import PolicyDocument
 from router.decision import Target
 
@@ -81,7 +82,7 @@ class PolicyPrivacy:
         if unscanned:
             log.warning("PII model unavailable: cloud hops withheld for this request")
         types = findings.types
-        blocked = frozenset(t for t in types if self.operators[t] == "block")
+        blocked = frozenset(t for t in types if REGISTRY[self.operators[t]].refuses)
         return PiiFacts(findings, types, blocked, unscanned)
 
     def protect(

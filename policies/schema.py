@@ -18,10 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from policies.embeddings import EmbeddingsConfig
 from policies.entities import expand_entity_groups, protected_types, require_known_entity
 from policies.limits import BudgetsConfig, CacheConfig, LimitsConfig
+from policies.pii.operators import Operator
 from router.policy import Loc, PolicyValueError, RoutingPolicy, Rule
 from router.profiles import DEFAULT_PROFILE, PROFILES
-
-Operator = Literal["placeholder", "mask", "hash", "block"]
 
 
 class AppKey(BaseModel):

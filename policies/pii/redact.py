@@ -21,7 +21,7 @@ from typing import Any
 from kernel.errors import PolicyBlocked
 from kernel.types import ChatRequest, Message
 from policies.pii.findings import Finding, RequestFindings
-from policies.pii.operators import Operator, OperatorTable, mask_value, resolve_operators
+from policies.pii.operators import REGISTRY, Operator, OperatorTable, resolve_operators
 from policies.pii.segments import iter_segments, tool_arguments, tool_description
 from policies.pii.vault import PLACEHOLDER_RE, Vault, json_escape
 
@@ -34,7 +34,7 @@ _NOT_NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 def blocked_types(findings: RequestFindings, operators: Mapping[str, str]) -> list[str]:
     """The entity types in `findings` whose operator is `block` (sorted)."""
     table = _table(operators)
-    return sorted(t for t in findings.types if table[t] == "block")
+    return sorted(t for t in findings.types if REGISTRY[table[t]].refuses)
 
 
 def redact_request(
@@ -86,13 +86,7 @@ def _table(operators: Mapping[str, str]) -> OperatorTable:
 
 
 def _replacement(op: Operator, entity_type: str, value: str, vault: Vault) -> str | None:
-    if op == "placeholder":
-        return vault.placeholder(entity_type, value)
-    if op == "hash":
-        return vault.hash_token(entity_type, value)
-    if op == "mask":
-        return mask_value(value)
-    return None  # keep (block was handled before)
+    return REGISTRY[op].replace(entity_type, value, vault)  # block was refused before
 
 
 def _decode_json_fragment(raw: str) -> str:

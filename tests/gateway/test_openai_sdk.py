@@ -2,68 +2,27 @@
 
 from __future__ import annotations
 
-import hashlib
-import socket
-import textwrap
-import threading
-import time
-
-import httpx
 import openai
 import pytest
-import uvicorn
-from support import TEST_KEY
+from support import TEST_KEY, serve_in_thread, smollm2_policy
 
-from gateway.app import create_app
 from gateway.settings import Settings
 
 pytestmark = pytest.mark.slow
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+ROUTE = """\
+route:
+  - {name: pinned-cloud, when: {models: [cloud]}, action: cloud_redacted, target: cloud}
+"""
 
 
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory, cloud_mock):
-    digest = hashlib.sha256(TEST_KEY.encode()).hexdigest()
     policy = tmp_path_factory.mktemp("sdk") / "policy.yaml"
-    policy.write_text(
-        textwrap.dedent(f"""\
-        version: 1
-        reference_model: cloud
-        models:
-          local: {{tier: local, backend: llamacpp, model: smollm2-135m-instruct}}
-          cloud: {{tier: cloud, backend: litellm, model: openai/gpt-4o-mini,
-                  api_base: "{cloud_mock.base_url}"}}
-        apps: [{{name: sdk-app, tenant: t1, key_sha256: {digest}}}]
-        route:
-          - {{name: pinned-cloud, when: {{models: [cloud]}}, action: cloud_redacted,
-             target: cloud}}
-        default: {{action: local, target: local}}
-        """)
-    )
-    port = _free_port()
-    app = create_app(Settings(policy_file=policy, classifier="fake", local_threads=2))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    else:
-        pytest.fail("gateway did not become ready")
-    yield f"{url}/v1"
-    server.should_exit = True
-    thread.join(10)
+    policy.write_text(smollm2_policy(cloud_mock.base_url, ROUTE))
+    settings = Settings(policy_file=policy, classifier="fake", local_threads=2)
+    with serve_in_thread(settings) as url:
+        yield f"{url}/v1"
 
 
 @pytest.fixture(scope="module")

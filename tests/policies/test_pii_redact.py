@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from kernel.errors import PolicyBlocked
-from kernel.types import ChatRequest
+from kernel.types import ChatRequest, Message
 from policies.pii import (
     Finding,
     PiiScanner,
@@ -219,3 +219,27 @@ def test_library_round_trip_with_context_names() -> None:
     )
     answer = "Hello <PERSON_1>, we will write to <EMAIL_ADDRESS_1>."
     assert vault.restore(answer) == f"Hello Anna Berg, we will write to {EMAIL}."
+
+
+def test_one_operator_registry_backs_the_type_and_the_schema():
+    from typing import get_args
+
+    from policies.pii.operators import OPERATORS, REGISTRY, Operator
+
+    assert set(get_args(Operator)) == set(REGISTRY) == OPERATORS
+    assert [name for name, op in REGISTRY.items() if op.refuses] == ["block"]
+
+
+def test_keep_is_accepted_by_the_policy_schema_and_leaves_the_value(tmp_path):
+    from policies.pii import PiiScanner, redact_request
+    from policies.schema import PiiConfig
+
+    config = PiiConfig(entities={"EMAIL_ADDRESS": "keep", "PHONE_NUMBER": "placeholder"})
+    text = "Mail ann@example.org or call +1 415 555 0132."
+    req = ChatRequest(model="auto", messages=[Message(role="user", content=text)])
+    findings = PiiScanner({"EMAIL_ADDRESS", "PHONE_NUMBER"}, use_model=False).scan_request(
+        req, include_model=False
+    )
+    redacted, _vault = redact_request(req, findings, config.entities)
+    out = redacted.messages[0].text()
+    assert "ann@example.org" in out and "555 0132" not in out

@@ -1,4 +1,4 @@
-"""What to do with each entity type: the operator table and its validation.
+"""What to do with each entity type: one module per operator, one registry, the table.
 
 Operators (Presidio's anonymizer names where they exist):
 
@@ -18,14 +18,37 @@ Keys are entity types, plus group keys: `SECRET` (API_KEY, JWT, PRIVATE_KEY, PAS
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal, cast, get_args
+from typing import Literal, cast
 
+from policies.pii.operators.base import PiiOperator
+from policies.pii.operators.block import Block
+from policies.pii.operators.hashing import Hash
+from policies.pii.operators.keep import Keep
+from policies.pii.operators.mask import Mask, mask_value
+from policies.pii.operators.placeholder import Placeholder
 from policies.pii.recognizers import NATIONAL_ID_TYPES, SECRET_TYPES
 
-Operator = Literal["placeholder", "mask", "hash", "block", "keep"]
-OPERATORS: frozenset[str] = frozenset(get_args(Operator))
+REGISTRY: dict[str, PiiOperator] = {
+    op.name: op for op in (Placeholder(), Mask(), Hash(), Block(), Keep())
+}
+"""Operator name → operator: the policy schema validates against these names."""
+
+Operator = Literal["placeholder", "mask", "hash", "block", "keep"]  # == REGISTRY's keys (tested)
+OPERATORS: frozenset[str] = frozenset(REGISTRY)
 GROUPS: dict[str, frozenset[str]] = {"SECRET": SECRET_TYPES, "NATIONAL_ID": NATIONAL_ID_TYPES}
 DEFAULT_KEYS = frozenset({"DEFAULT", "*"})
+
+__all__ = [
+    "DEFAULT_KEYS",
+    "GROUPS",
+    "OPERATORS",
+    "REGISTRY",
+    "Operator",
+    "OperatorTable",
+    "PiiOperator",
+    "mask_value",
+    "resolve_operators",
+]
 
 
 class OperatorTable(dict[str, Operator]):
@@ -67,21 +90,3 @@ def resolve_operators(
             raise ValueError(f"bad PII entity type {key!r}: expected e.g. EMAIL_ADDRESS")
     table.update(specific)
     return OperatorTable(table, fallback)
-
-
-def mask_value(value: str, keep_last: int = 4) -> str:
-    """Letters and digits replaced by '*', keeping the last `keep_last` when there are 8+.
-
-    Separators survive, so a card stays readable as a card: `**** **** **** 1111`.
-    """
-    alnum = sum(c.isalnum() for c in value)
-    keep = keep_last if alnum >= 8 else 0
-    out = []
-    seen = 0
-    for c in value:
-        if c.isalnum():
-            seen += 1
-            out.append(c if seen > alnum - keep else "*")
-        else:
-            out.append(c)
-    return "".join(out)
