@@ -32,7 +32,6 @@ from local_backends.llama_request import (
     plan_local_call,
     wants_logprobs,
 )
-from local_backends.logprobs import LogprobRecorder
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +116,8 @@ class LlamaCppBackend:
         recorder = None
         if wants_logprobs(req):
             from llama_cpp import LogitsProcessorList
+
+            from local_backends.logprobs import LogprobRecorder  # numpy: only when asked
 
             recorder = LogprobRecorder(req.top_logprobs or 0)
             kwargs["logits_processor"] = LogitsProcessorList([recorder])

@@ -12,6 +12,7 @@ directory never drain each other's records, and a restarted one finds its own.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from gateway.circuit import Circuit, circuit_config
@@ -60,13 +61,26 @@ async def build_ledger(settings: Settings) -> SpooledLedger:
     return SpooledLedger(store, spool, circuit, wait_s=settings.ledger_wait_ms / 1000).start()
 
 
-async def open_store(settings: Settings) -> Ledger:
-    """The configured store alone."""
-    kind, target = parse_url(settings.database_url)
-    if kind == "postgres":
-        from gateway.ledger.postgres import PostgresLedger
+async def _postgres(target: str, settings: Settings) -> Ledger:
+    from gateway.ledger.postgres import PostgresLedger
 
-        return await PostgresLedger.open(target)
+    return await PostgresLedger.open(target)
+
+
+async def _sqlite(target: str, settings: Settings) -> Ledger:
     from gateway.ledger.sqlite import SqliteLedger
 
     return await SqliteLedger.open(Path(target), settings.ledger_sqlite_synchronous)
+
+
+STORES: dict[str, Callable[[str, Settings], Awaitable[Ledger]]] = {
+    "postgres": _postgres,
+    "sqlite": _sqlite,
+}
+"""The named ledger stores `parse_url` can name (each imports its driver only when opened)."""
+
+
+async def open_store(settings: Settings) -> Ledger:
+    """The configured store alone."""
+    kind, target = parse_url(settings.database_url)
+    return await STORES[kind](target, settings)

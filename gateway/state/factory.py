@@ -47,9 +47,17 @@ def memory_state() -> SharedState:
 
 
 def build_state(settings: Settings, on_outage: OnOutage | None = None) -> SharedState:
+    """The state `STATES` names for the settings: Redis when a URL is set, else in-process."""
+    return STATES["redis" if settings.redis_url else "memory"](settings, on_outage)
+
+
+def _memory(settings: Settings, on_outage: OnOutage | None) -> SharedState:
+    return memory_state()
+
+
+def _redis(settings: Settings, on_outage: OnOutage | None) -> SharedState:
     """Connects lazily: building never fails because Redis is down (the failure mode decides)."""
-    if not settings.redis_url:
-        return memory_state()
+    assert settings.redis_url is not None
     from redis.asyncio import BlockingConnectionPool, Redis
 
     from gateway.state.broadcast import RedisBroadcaster
@@ -87,3 +95,10 @@ def build_state(settings: Settings, on_outage: OnOutage | None = None) -> Shared
         fail_closed=settings.redis_failure_mode == "closed",
         closers=[redis.aclose, listener.aclose, pool.aclose],
     )
+
+
+STATES: dict[str, Callable[[Settings, OnOutage | None], SharedState]] = {
+    "memory": _memory,
+    "redis": _redis,
+}
+"""The named shared-state backends (Redis's driver is imported only when it is built)."""
