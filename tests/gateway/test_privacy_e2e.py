@@ -174,3 +174,60 @@ async def test_a_name_only_prompt_never_reaches_a_cloud_fallback_in_clear(
     assert b"Margaret" not in raw and b"Thompson" not in raw
     assert b"<PERSON_1>" in raw
     assert "Margaret Thompson" in r.text  # restored for the client, streamed or not
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_names_in_assistant_tool_call_arguments_never_reach_the_cloud(
+    gateway, write_policy, cloud_mock, local_mock, stream
+):
+    # A multi-turn agent replays the assistant's tool call; its JSON arguments carry a name.
+    arguments = json.dumps({"recipient": "Margaret Thompson", "subject": "Quarterly review"})
+    body = {
+        "model": "auto",
+        "stream": stream,
+        "messages": [
+            {"role": "user", "content": "Send the quarterly review e-mail."},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": "send_email", "arguments": arguments},
+                    }
+                ],
+            },
+            {"role": "tool", "tool_call_id": "call_1", "content": "sent"},
+            {"role": "user", "content": "Summarise what you did."},
+        ],
+    }
+    policy = _policy(write_policy, cloud_mock, local_mock)
+    async with gateway(difficulty=0.9, policy=policy) as gw:
+        r = await gw.client.post("/v1/chat/completions", json=body, headers=AUTH)
+    assert r.status_code == 200, r.text
+    raw = cloud_mock.raw_bytes()
+    assert raw and b"Margaret" not in raw and b"Thompson" not in raw
+    sent = json.loads(cloud_mock.requests[-1].body)
+    replayed = sent["messages"][1]["tool_calls"][0]["function"]["arguments"]
+    assert json.loads(replayed)["subject"] == "Quarterly review"  # still valid JSON
+
+
+async def test_a_password_split_from_its_context_word_never_reaches_the_cloud(
+    gateway, write_policy, cloud_mock, local_mock
+):
+    secret_policy = PII_SECTION.replace("SECRET: block", "SECRET: placeholder")
+    body = {
+        "model": "auto",
+        "messages": [
+            {"role": "user", "content": "The staging box rejects me. My password is"},
+            {"role": "user", "content": "Tr0ub4dor&3xQ"},
+            {"role": "user", "content": "Why does the login keep failing?"},
+        ],
+    }
+    policy = _policy(write_policy, cloud_mock, local_mock, secret_policy)
+    async with gateway(difficulty=0.9, policy=policy) as gw:
+        r = await gw.client.post("/v1/chat/completions", json=body, headers=AUTH)
+    assert r.status_code == 200, r.text
+    raw = cloud_mock.raw_bytes()
+    assert raw and b"Tr0ub4dor" not in raw
