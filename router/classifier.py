@@ -31,6 +31,7 @@ THRESHOLDS_FILE = "thresholds.json"
 TOKENIZER_FILE = "tokenizer.json"
 MAX_TOKENS = 1024  # scored text is at most SCORED_CHARS (4000) characters
 DEFAULT_DIFFICULTY = difficulty_key(DEFAULT_PROFILE)
+BATCH = 64  # texts per onnxruntime run in score_batch
 
 
 def normalize(text: str) -> str:
@@ -84,7 +85,14 @@ class OnnxClassifier:
         return self.score_batch([text])[0]
 
     def score_batch(self, texts: list[str]) -> list[dict[str, float]]:
-        """Probabilities for several texts in one run."""
+        """Probabilities for several texts, run in chunks of `BATCH` (the embedding gather is
+        texts × tokens × dims floats: a whole evaluation split at once took 23 GB)."""
+        out: list[dict[str, float]] = []
+        for start in range(0, len(texts), BATCH):
+            out.extend(self._score_chunk(texts[start : start + BATCH]))
+        return out
+
+    def _score_chunk(self, texts: list[str]) -> list[dict[str, float]]:
         normalized = [normalize(t) for t in texts]
         feeds: dict[str, Any] = {}
         if "text" in self._inputs:
