@@ -54,7 +54,7 @@ class Dispatcher:
     @traced("hybridgw.dispatch")
     async def complete(self, ex: Exchange, plan: Plan) -> Served[ChatResponse]:
         async def attempt(backend: Backend, req: ChatRequest, target: Target) -> ChatResponse:
-            if asks_confidence(plan, target, stream=False):
+            if asks_confidence(plan, target):
                 req = with_logprobs(req)  # the escalation stage judges the answer by them
             return await backend.complete(req, model=target.model)
 

@@ -119,25 +119,13 @@ class Embeddings:
         return EmbeddingResult(embedded, route)
 
     async def _screen(self, ex: Exchange, texts: Sequence[str]) -> Screening:
-        """Classify and PII-scan every text with the chat planner (one explain per text)."""
-        explained = await asyncio.gather(
-            *(
-                self._pipeline.explain(
-                    Exchange(
-                        ex.request_id,
-                        ex.caller,
-                        ex.policy,
-                        ChatRequest(model="auto", messages=[Message(role="user", content=t)]),
-                    )
-                )
-                for t in texts
-            )
-        )
+        """Classify and PII-scan every text with the chat planner's scanner and classifier."""
+        screened = await self._pipeline.screen(ex, texts)
         return Screening.of(
-            (e.features.sensitivity for e in explained),
-            (e.findings.counts for e in explained),
+            (s.sensitivity for s in screened),
+            (s.pii.findings.counts for s in screened),
             ex.policy.document.embeddings.sensitive_at,
-            unscanned=any(e.features.pii_unscanned for e in explained),
+            unscanned=any(s.pii.unscanned for s in screened),
         )
 
     async def _record(

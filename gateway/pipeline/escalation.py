@@ -16,15 +16,10 @@ from kernel.types import ChatRequest, ChatResponse
 from router.decision import Target
 
 
-def asks_confidence(plan: Plan, target: Target, stream: bool) -> bool:
-    """True when `target`'s answer may be escalated, so it must come with logprobs."""
+def asks_confidence(plan: Plan, target: Target) -> bool:
+    """True when `target`'s (non-streamed) answer may be escalated, so it needs logprobs."""
     escalation = plan.decision.escalation
-    return (
-        escalation is not None
-        and not stream
-        and target.tier == "local"
-        and target == plan.decision.target
-    )
+    return escalation is not None and target.tier == "local" and target == plan.decision.target
 
 
 def with_logprobs(req: ChatRequest) -> ChatRequest:

@@ -7,7 +7,7 @@ Every request that passed admission ends in exactly one `Recorder.record` call, 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import TypeVar
 
@@ -20,7 +20,7 @@ from gateway.pipeline.dispatch import Dispatcher, Served
 from gateway.pipeline.escalation import should_escalate, without_logprobs
 from gateway.pipeline.exchange import Exchange, Explanation, Route, Streamed
 from gateway.pipeline.outcome import Outcome, Recorder
-from gateway.pipeline.planning import Plan, Planner
+from gateway.pipeline.planning import Plan, Planner, Screened
 from gateway.pipeline.relay import relay, response_usage
 from gateway.pipeline.shadow import ShadowEvaluator
 from gateway.privacy import Privacy
@@ -61,6 +61,10 @@ class Pipeline:
         """What would happen to the exchange (scan, scores, decision), without any backend."""
         plan = await self._planner.plan(ex, Admission())
         return Explanation(ex.policy.version, plan.features, plan.decision, plan.pii.findings)
+
+    async def screen(self, ex: Exchange, texts: Sequence[str]) -> list[Screened]:
+        """Sensitivity and PII facts of each text (the embeddings route), without deciding."""
+        return await self._planner.screen(ex, texts)
 
     async def complete(self, ex: Exchange) -> tuple[ChatResponse, Route]:
         plan, route = await self._plan(ex)

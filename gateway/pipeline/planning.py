@@ -12,6 +12,7 @@ redacted copy for every cloud hop (first choice or fallback) are computed once, 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ from gateway.privacy import PiiFacts, Privacy, Protection
 from gateway.tracing import traced
 from kernel.protocols import Classifier
 from kernel.text import estimate_prompt_tokens, scoring_text
-from kernel.types import ChatRequest
+from kernel.types import ChatRequest, Message
 from router.decision import Features, RouteDecision, decide
 from router.profiles import difficulty_key
 
@@ -34,6 +35,14 @@ class Plan:
     decision: RouteDecision
     pii: PiiFacts
     protection: Protection
+
+
+@dataclass(frozen=True, slots=True)
+class Screened:
+    """What an embedding input is, for the embeddings route: its sensitivity and PII facts."""
+
+    sensitivity: float
+    pii: PiiFacts
 
 
 def needs_cloud_features(req: ChatRequest) -> bool:
@@ -51,6 +60,20 @@ class Planner:
     async def plan(self, ex: Exchange, admission: Admission) -> Plan:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._thread, self.plan_now, ex, admission)
+
+    async def screen(self, ex: Exchange, texts: Sequence[str]) -> list[Screened]:
+        """Scan and score each text, all in one hop to the planner's thread (embeddings)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, self._screen_now, ex, texts)
+
+    def _screen_now(self, ex: Exchange, texts: Sequence[str]) -> list[Screened]:
+        privacy = self._privacy.for_policy(ex.policy.version, ex.policy.document)
+        screened = []
+        for text in texts:
+            req = ChatRequest(model="auto", messages=[Message(role="user", content=text)])
+            score = self._classifier.score(scoring_text(req)).get("sensitivity", 0.0)
+            screened.append(Screened(float(score), privacy.scan(req)))
+        return screened
 
     def close(self) -> None:
         self._thread.shutdown(wait=False, cancel_futures=True)
