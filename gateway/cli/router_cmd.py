@@ -153,7 +153,9 @@ def train_cmd(
     dataset: Path = typer.Option(DATASET_DIR, help="Dataset folder (build-data output)."),
     out: Path = typer.Option(MODELS_DIR, help="Where model.onnx and training.json go."),
     version: str = typer.Option("router-v3", help="Model version stored in the ONNX file."),
-    representation: str = typer.Option("tfidf", help="tfidf | static | tfidf+static"),
+    representation: str = typer.Option(
+        "tfidf", help="tfidf | static | static+features | tfidf+static"
+    ),
     static_table: Path | None = typer.Option(None, help="distil-static output (.npy)."),
     tokenizer: Path | None = typer.Option(None, help="MiniLM tokenizer.json (static models)."),
     dense_weight: float = typer.Option(1.0, help="Scale of the static block in tfidf+static."),
@@ -164,7 +166,7 @@ def train_cmd(
     max_rows: int | None = typer.Option(None, help="Train on a subset (smoke tests)."),
 ) -> None:
     """Train the heads on the chosen representation and export one ONNX graph."""
-    from training.router.features import Concat, Representation, Static, Tfidf
+    from training.router.features import Concat, Representation, Static, StaticFeatures, Tfidf
     from training.router.train import TrainConfig, fit, load, save
 
     try:
@@ -183,6 +185,8 @@ def train_cmd(
         static = Static(np.load(static_table), load_tokenizer(tokenizer.parent))
         if representation == "static":
             rep = static
+        elif representation == "static+features":
+            rep = StaticFeatures(static)
         elif representation == "tfidf+static":
             rep = Concat(Tfidf(config.word_features, config.char_features), static, dense_weight)
         else:

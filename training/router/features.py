@@ -96,3 +96,28 @@ class Concat:
 
     def fit(self, texts: list[str]) -> Fitted:
         return ConcatFitted((self.tfidf.fit(texts), self.static.fit(texts)), self.dense_weight)
+
+
+@dataclass(frozen=True, slots=True)
+class StaticFeaturesFitted:
+    """The static embedding with the surface features of `router.prompt_features` after it."""
+
+    static: StaticFitted
+
+    def transform(self, texts: list[str]) -> NDArray[np.float32]:
+        from router.prompt_features import vector
+
+        surface = np.array([vector(t) for t in texts], dtype=np.float32)
+        return np.hstack([self.static.transform(texts), surface])
+
+
+@dataclass(frozen=True, slots=True)
+class StaticFeatures:
+    """Static embeddings + surface features in one linear model (what ships, see the card)."""
+
+    static: Static
+    name: str = "static+features"
+    fixed: bool = True
+
+    def fit(self, texts: list[str]) -> Fitted:
+        return StaticFeaturesFitted(StaticFitted(self.static.table, self.static.tokenizer))

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from training.router.features import Concat, Representation, Static, Tfidf
+from training.router.features import Concat, Representation, Static, StaticFeatures, Tfidf
 from training.router.train import TrainConfig
 
 TOKENIZER_FILE = "tokenizer.json"
@@ -49,4 +49,6 @@ def recipe_from(
     static = Static(static_table(models), tokenizer(models))
     if kind == "static":
         return config, static
+    if kind == "static+features":
+        return config, StaticFeatures(static)
     return config, Concat(tfidf, static, float(training.get("dense_weight", 1.0)))

@@ -1,9 +1,10 @@
 """Export static-embedding heads as an ONNX graph over token ids (no text ops, no torch).
 
 Graph: `ids` int64 [N, T] and `mask` float [N, T] (1 for real tokens, 0 for padding) →
-Gather(float16 table) → Cast → masked mean over T → L2 normalise → MatMul heads + bias →
-Sigmoid → `probabilities` [N, H]. The tokenizer (WordPiece, `tokenizer.json`) runs in the
-caller with the `tokenizers` package.
+Gather(float16 table) → Cast → masked mean over T → L2 normalise → (Concat with `features`
+[N, K], the surface features of `router.prompt_features`, when the model was trained on them)
+→ MatMul heads + bias → Sigmoid → `probabilities` [N, H]. The tokenizer (WordPiece,
+`tokenizer.json`) and the feature regexes run in the caller.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ def export_static(
     bias: NDArray[np.float32],
     heads: list[str],
     metadata: dict[str, str],
+    features: tuple[str, ...] = (),
 ) -> Any:
-    """The ONNX model (onnx.ModelProto) of mean-pooled static embeddings + sigmoid heads."""
+    """The ONNX model (onnx.ModelProto) of mean-pooled static embeddings (+ the named surface
+    features, last in `weights`' rows) + sigmoid heads."""
     from onnx import TensorProto, helper, numpy_helper
 
     inits = [
@@ -46,24 +49,35 @@ def export_static(
         helper.make_node("Max", ["sq", "eps"], ["sq_safe"]),
         helper.make_node("Sqrt", ["sq_safe"], ["norm"]),
         helper.make_node("Div", ["summed", "norm"], ["embedding"]),
-        helper.make_node("MatMul", ["embedding", "head_w"], ["dots"]),
+    ]
+    inputs = [
+        helper.make_tensor_value_info("ids", TensorProto.INT64, [None, None]),
+        helper.make_tensor_value_info("mask", TensorProto.FLOAT, [None, None]),
+    ]
+    head_input = "embedding"
+    if features:
+        inputs.append(helper.make_tensor_value_info("features", TensorProto.FLOAT, [None, None]))
+        nodes.append(helper.make_node("Concat", ["embedding", "features"], ["joined"], axis=1))
+        head_input = "joined"
+    nodes += [
+        helper.make_node("MatMul", [head_input, "head_w"], ["dots"]),
         helper.make_node("Add", ["dots", "head_b"], ["logits"]),
         helper.make_node("Sigmoid", ["logits"], ["probabilities"]),
     ]
     graph = helper.make_graph(
         nodes,
         "hybridgw_router_static",
-        [
-            helper.make_tensor_value_info("ids", TensorProto.INT64, [None, None]),
-            helper.make_tensor_value_info("mask", TensorProto.FLOAT, [None, None]),
-        ],
+        inputs,
         [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [None, len(heads)])],
         initializer=inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
     model.ir_version = 8
     model.doc_string = "Prompt classifier of hybrid-gateway over static token embeddings."
-    helper.set_model_props(model, {"heads": json.dumps(heads), "input": "token_ids", **metadata})
+    props = {"heads": json.dumps(heads), "input": "token_ids", **metadata}
+    if features:
+        props["features"] = json.dumps(list(features))
+    helper.set_model_props(model, props)
     return model
 
 

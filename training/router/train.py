@@ -181,7 +181,8 @@ def fit_heads(
 
 def to_onnx(trained: Trained, metadata: dict[str, str]) -> Any:
     """The ONNX model of a trained classifier (TF-IDF, static, or both: see features.py)."""
-    from training.router.features import ConcatFitted, StaticFitted
+    from router.prompt_features import FEATURES
+    from training.router.features import ConcatFitted, StaticFeaturesFitted, StaticFitted
     from training.router.static_onnx import add_static_branch, export_static
 
     weights = np.column_stack([trained.heads[n].folded()[0] for n in HEADS]).astype(np.float32)
@@ -189,6 +190,9 @@ def to_onnx(trained: Trained, metadata: dict[str, str]) -> Any:
     featurizer = trained.featurizer
     if isinstance(featurizer, StaticFitted):
         return export_static(featurizer.table, weights, bias, list(HEADS), metadata)
+    if isinstance(featurizer, StaticFeaturesFitted):
+        table = featurizer.static.table
+        return export_static(table, weights, bias, list(HEADS), metadata, FEATURES)
     if isinstance(featurizer, ConcatFitted):
         tfidf, static = featurizer.parts
         assert isinstance(static, StaticFitted)
@@ -227,13 +231,15 @@ def save(
     model = to_onnx(trained, metadata)
     path = out_dir / "model.onnx"
     path.write_bytes(model.SerializeToString())
-    if tokenizer_file is not None and representation.name != "tfidf":
-        shutil.copyfile(tokenizer_file, out_dir / "tokenizer.json")
+    target = out_dir / "tokenizer.json"
+    in_place = tokenizer_file is not None and target.exists() and target.samefile(tokenizer_file)
+    if tokenizer_file is not None and representation.name != "tfidf" and not in_place:
+        shutil.copyfile(tokenizer_file, target)
     featurizer: dict[str, Any] = {
         "word_features_max": config.word_features,
         "char_features_max": config.char_features,
     }
-    if representation.name != "static":
+    if representation.name in ("tfidf", "tfidf+static"):
         tfidf = _tfidf_part(trained)
         featurizer |= {
             "word": "TF-IDF binary, [a-zA-Z0-9_]+ tokens, 1-2-grams, min_df 2",
@@ -241,6 +247,10 @@ def save(
             "word_features": len(tfidf.transformer_list[0][1].vocabulary_),
             "char_features": len(tfidf.transformer_list[1][1].vocabulary_),
         }
+    if representation.name == "static+features":
+        from router.prompt_features import FEATURES
+
+        featurizer["surface_features"] = list(FEATURES)
     if representation.name != "tfidf":
         featurizer["static"] = (
             "all-MiniLM-L6-v2 distilled to static WordPiece embeddings (PCA 256, SIF), "

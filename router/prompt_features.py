@@ -1,0 +1,158 @@
+"""Surface features of a prompt that mean the same thing whatever source it comes from.
+
+The static embedding says what a prompt is *about*; these say what *shape* of request it is:
+how long, how technical the words, how much arithmetic or code, multiple-choice, open-ended or a
+one-step edit, written in the first person (I, or a company's we), about family members,
+carrying contact details or money. Leave-one-source-out showed the embedding alone learns the
+*source* (an unseen benchmark scored like the training ones around it); these features
+transfer better, so the heads see both (`router/models/model_card.md`).
+
+`FEATURES` names the columns in order; the ONNX graph stores the names it was trained with and
+the classifier refuses a model whose list differs. They are computed on the normalised text
+(whitespace collapsed, as the classifier scores it). Every value is a count scaled to roughly
+[0, 1]. `vector` is pure and cheap: a whitespace split, a `Counter` of lower-cased words
+looked up against small word sets, `str.count` for symbols, and short regexes that start with a
+literal (those starting with a digit run only when the text has digits).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+_PUNCTUATION = "\"'.,;:!?()[]{}<>*_`~|/\\"
+_CHOICE = re.compile(r"[ (][A-D][).:] ")
+_AGE_TOKEN = re.compile(r"\d\d?(?:yo|y/o|m|f)")
+_PHONE = re.compile(r"\d{3}[-. ]\d{3,4}[-. ]\d{4}")
+_MONEY = re.compile(r"[£$€¥]\s?\d")
+_SENTENCE_ENDS = (". ", "? ", "! ")
+_ASKING = frozenset({"what", "who", "where", "when", "which"})
+_AGE_WORDS = frozenset({"yo", "y/o", "years", "year-old", "yrs"})
+
+
+def _forms(stems: Iterable[str]) -> frozenset[str]:
+    """A verb stem with its common inflections (write → writes, writing, written …)."""
+    out: set[str] = set()
+    for stem in stems:
+        base = stem[:-1] if stem.endswith("e") else stem
+        out |= {stem, stem + "s", stem + "d", stem + "ed", base + "ing", base + "ed", base + "en"}
+    return frozenset(out)
+
+
+def _words(spaced: str) -> frozenset[str]:
+    return frozenset(spaced.split())
+
+
+_FIRST_PERSON = _words("i i'm i've i'd i'll me my mine myself")
+_FIRST_PERSON_PLURAL = _words("we we're we've our ours us ourselves")
+_SECOND_PERSON = _words("you your you're yours yourself")
+_FAMILY = _words(
+    """wife husband son sons daughter daughters mother mom mum father dad brother brothers
+    sister sisters child children kid kids baby grandmother grandfather grandson granddaughter
+    grandma grandpa partner boyfriend girlfriend fiance fiancee aunt uncle nephew niece cousin
+    spouse"""
+)
+_OPEN_TASK = _forms(
+    _words(
+        """write design implement create develop build explain analyse analyze compare prove
+        derive optimise optimize evaluate discuss plan debug refactor architect"""
+    )
+) | _words("wrote built analysis")
+_EDIT_TASK = _forms(
+    _words("rewrite correct translate summarise summarize list classify extract name define reply")
+)
+_CODE_WORDS = _words(
+    "def return function class import select python java javascript sql code script"
+)
+_CURRENCY_WORDS = _words("dollars euros pounds usd eur gbp")
+_MATH_SYMBOLS = ("=", "+", "-", "*", "/", "^", "<", ">", "%", "$", "\\frac", "\\sqrt")
+_CODE_SYMBOLS = ("```", "{", "}", ";", "=>", "c++")
+_DIGITS = "0123456789"
+
+
+def _hits(counts: Counter[str], words: frozenset[str]) -> int:
+    return sum(counts[w] for w in counts.keys() & words)
+
+
+def _occurrences(text: str, needles: Iterable[str]) -> int:
+    return sum(text.count(n) for n in needles)
+
+
+def _ages(lowered: list[str], counts: Counter[str]) -> int:
+    """'45 years old', '45 yo', '45M', '32f': a number of at most two digits stated as an age."""
+    found = sum(n for w, n in counts.items() if _AGE_TOKEN.fullmatch(w))
+    if _AGE_WORDS.intersection(counts):
+        pairs = itertools.pairwise(lowered)
+        found += sum(1 for a, b in pairs if b in _AGE_WORDS and a.isdigit() and len(a) <= 2)
+    return found
+
+
+def vector(text: str) -> list[float]:
+    """The feature values of one (normalised) prompt, in `FEATURES` order."""
+    words = [w for w in (t.strip(_PUNCTUATION) for t in text.split()) if w]
+    n_words = max(len(words), 1)
+    lowered = [w.lower() for w in words]
+    counts = Counter(lowered)
+    first = _hits(counts, _FIRST_PERSON)
+    capitalised = sum(1 for w in words if w[0].isupper())
+    letters = sum(len(w) for w in words)
+    long_words = sum(1 for w in words if len(w) >= 10)
+    numbers = sum(1 for w in words if w[0].isdigit())
+    digits = _occurrences(text, _DIGITS)
+    mid_capitals = max(capitalised - _occurrences(text, _SENTENCE_ENDS) - 1, 0)
+    contact = text.count("@") + text.count("http") + text.count("www.")
+    if digits >= 10:
+        contact += len(_PHONE.findall(text))
+    return [
+        math.log1p(len(text)) / 8,
+        math.log1p(len(words)) / 7,
+        digits / max(len(text), 1) * 5,
+        math.log1p(_occurrences(text, _MATH_SYMBOLS)) / 4,
+        math.log1p(_occurrences(text, _CODE_SYMBOLS) + _hits(counts, _CODE_WORDS)) / 3,
+        math.log1p(len(_CHOICE.findall(text))) / 2,
+        math.log1p(text.count("?")) / 2,
+        first / n_words * 5,
+        math.log1p(first) / 3,
+        math.log1p(_hits(counts, _FAMILY)) / 2,
+        _hits(counts, _FIRST_PERSON_PLURAL) / n_words * 5,
+        _hits(counts, _SECOND_PERSON) / n_words * 5,
+        math.log1p(_ages(lowered, counts)) if digits else 0.0,
+        capitalised / n_words,
+        math.log1p(_hits(counts, _OPEN_TASK)) / 2,
+        math.log1p(_hits(counts, _EDIT_TASK) + _hits(counts, _ASKING)) / 2,
+        math.log1p(contact),
+        math.log1p(len(_MONEY.findall(text)) + _hits(counts, _CURRENCY_WORDS)),
+        mid_capitals / n_words * 5,
+        letters / n_words / 10,
+        long_words / n_words * 5,
+        math.log1p(numbers) / 4,
+    ]
+
+
+FEATURES: tuple[str, ...] = (
+    "log_chars",
+    "log_words",
+    "digit_share",
+    "math_symbols",
+    "code_markers",
+    "choice_labels",
+    "question_marks",
+    "first_person_share",
+    "first_person_count",
+    "family_words",
+    "first_person_plural_share",
+    "second_person_share",
+    "ages",
+    "capitalised_share",
+    "open_task_verbs",
+    "edit_task_verbs",
+    "contact_details",
+    "money_amounts",
+    "mid_sentence_capitals",
+    "mean_word_length",
+    "long_word_share",
+    "numbers",
+)
