@@ -117,3 +117,19 @@ def test_model_card_quotes_the_loso_headline() -> None:
     for head in HEADS:
         assert f"{metrics['loso'][head]['pooled']['roc_auc']:.3f}" in card
     assert f"{metrics['probes'][DEFAULT_PROFILE]['agreement']:.3f}" in card
+
+
+def test_ascii_fast_path_gives_the_full_tokenizers_ids(classifier: OnnxClassifier) -> None:
+    """Printable-ASCII texts skip BERT's normaliser (lowercased in Python): same ids as the
+    shipped tokenizer on every test-split text, and on non-ASCII / control-character text."""
+    from router.classifier import _tokenizer
+
+    full = _tokenizer(models_dir())
+    texts = [normalize(r["text"]) for r in read_split(DATASET, "test")]
+    texts += ["Ünïcödé CAFÉ résumé", "控制 Chinese mixed", "bell\x07char", "TAB\tand CAPS"]
+    texts = [normalize(t) for t in texts]
+    fast_ids, mask = classifier._token_ids(texts)
+    assert any(t.isascii() for t in texts) and not all(t.isascii() for t in texts)
+    for i, text in enumerate(texts):
+        expected = full.encode(text, add_special_tokens=False).ids
+        assert fast_ids[i, : int(mask[i].sum())].tolist() == expected, text[:80]
