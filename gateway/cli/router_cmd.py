@@ -262,9 +262,11 @@ def calibrate_cmd(
 
         return calibrate_from_ledger(target_local_share, quality_floor, policy, console)
     if local_model is not None:
-        threshold = _calibrate_local(
+        from gateway.cli.local_calibration import calibrate_difficulty
+
+        threshold = calibrate_difficulty(
             local_model, policy, data, per_kind, gsm8k, checkpoint, threads, model,
-            target_local_share, quality_floor,
+            target_local_share, quality_floor, console,
         )  # fmt: skip
     else:
         threshold = _calibrate_labelled(labelled, dataset, model, target_local_share, quality_floor)
@@ -299,57 +301,6 @@ def _calibrate_labelled(
     return fit.threshold
 
 
-def _calibrate_local(
-    alias: str,
-    policy: Path | None,
-    data: Path,
-    per_kind: int,
-    gsm8k: int,
-    checkpoint: Path | None,
-    threads: int,
-    model: Path | None,
-    target_local_share: float | None,
-    quality_floor: float | None,
-) -> float:
-    from gateway.backends import BACKENDS
-    from kernel.backends import LocalDefaults
-    from policies.loader import PolicyFileError, load_policy
-    from training.router import calibrate_local
-
-    if policy is None:
-        raise typer.BadParameter("--local-model needs --policy (the alias is looked up there)")
-    try:
-        document = load_policy(policy).document
-    except PolicyFileError as exc:
-        raise typer.BadParameter(str(exc)) from exc
-    spec = document.models.get(alias)
-    if spec is None or spec.tier != "local":
-        raise typer.BadParameter(f"'{alias}' is not a local model alias in {policy}")
-    factory = BACKENDS[spec.backend]  # the policy validated the kind
-    items = calibrate_local.items_for(data, per_kind, gsm8k)
-    answers = checkpoint or Path(".hybridgw/calibration") / f"{alias}.jsonl"
-    backend = factory(spec, LocalDefaults(threads=threads, n_ctx=2048, max_queue=1))
-    done = calibrate_local.measure(items, backend, spec.model, answers)
-    console.print(f"{alias}: {done} new answers graded ({len(items)} items, {answers})")
-    result = calibrate_local.fit(
-        answers,
-        items,
-        document.router_profile,
-        alias=alias,
-        target_local_share=target_local_share,
-        quality_floor=quality_floor,
-        model_path=model,
-    )
-    fit, held = result.fitted, result.held_out
-    console.print(
-        f"{alias} answered {result.local_ok_rate:.1%} of {result.items} items acceptably; "
-        f"profile {result.profile}: threshold {fit.threshold:.4f} "
-        f"(fitting half: local {fit.local_share:.3f}, quality {fit.quality:.3f}; "
-        f"held-out half: local {held.local_share:.3f}, quality {held.quality:.3f})"
-    )
-    return fit.threshold
-
-
 def _write_threshold(policy: Path | None, threshold: float) -> None:
     from training.router.calibrate import write_policy, yaml_snippet
 
@@ -361,6 +312,14 @@ def _write_threshold(policy: Path | None, threshold: float) -> None:
         console.print(f"no difficulty_gte key in {policy}; add this rule:")
     console.print(yaml_snippet(threshold), markup=False)
 
+
+def _register_escalation() -> None:
+    from gateway.cli.local_calibration import calibrate_escalation_cmd
+
+    app.command("calibrate-escalation")(calibrate_escalation_cmd)
+
+
+_register_escalation()
 
 if __name__ == "__main__":
     app()

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kernel.protocols import Backend
 from router.profiles import difficulty_key
 from training.router import calibrate
 from training.router.gradable_sets import everyday_items, gsm8k_items
@@ -47,14 +48,17 @@ def items_for(data: Path, per_kind: int, gsm8k: int) -> list[LabelItem]:
     return out
 
 
-def measure(items: list[LabelItem], backend: object, model: str, checkpoint: Path) -> int:
-    """Run the local model on the items not yet in `checkpoint`; closes the backend."""
+def measure(
+    items: list[LabelItem], backend: Backend, model: str, checkpoint: Path, confidence: bool = False
+) -> int:
+    """Run the local model on the items not yet in `checkpoint` (with each answer's confidence
+    when `confidence`); closes the backend."""
 
     async def go() -> int:
         try:
-            return await label(items, backend, model, checkpoint)  # type: ignore[arg-type]
+            return await label(items, backend, model, checkpoint, confidence=confidence)
         finally:
-            await backend.aclose()  # type: ignore[attr-defined]
+            await backend.aclose()
 
     return asyncio.run(go())
 

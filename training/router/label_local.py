@@ -45,9 +45,19 @@ def done_ids(path: Path) -> set[str]:
 
 
 async def label(
-    items: Sequence[LabelItem], backend: Backend, model: str, out_path: Path, seed: int = 7
+    items: Sequence[LabelItem],
+    backend: Backend,
+    model: str,
+    out_path: Path,
+    seed: int = 7,
+    confidence: bool = False,
 ) -> int:
-    """Answer and grade the items not yet in `out_path`; returns how many were labelled now."""
+    """Answer and grade the items not yet in `out_path`; returns how many were labelled now.
+
+    With `confidence`, answers are asked for token logprobs and each record keeps the answer's
+    confidence as the escalation stage computes it (geometric mean of token probabilities).
+    """
+    from gateway.pipeline.escalation import confidence as answer_confidence
     from kernel.types import ChatRequest, Message
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -62,6 +72,7 @@ async def label(
                 messages=[Message(role="user", content=item.prompt)],
                 max_tokens=item.max_tokens,
                 seed=seed + index,
+                logprobs=True if confidence else None,
             )
             started = time.perf_counter()
             resp = await backend.complete(req, model=model)
@@ -74,6 +85,8 @@ async def label(
                 "seconds": round(time.perf_counter() - started, 3),
                 "completion": completion,
             }
+            if confidence:
+                record["confidence"] = answer_confidence(resp)
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             out.flush()
             count += 1
