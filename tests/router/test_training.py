@@ -52,6 +52,28 @@ def test_onnx_matches_scikit_learn(tiny: tuple[Trained, Path], probe_texts: list
     assert np.abs(got - expected).max() < 1e-4
 
 
+def test_static_features_model_matches_its_numpy_side(
+    tmp_path: Path, probe_texts: list[str]
+) -> None:
+    """The shipped kind of model (static table + surface features): trained on a tiny subset,
+    exported, saved twice into one folder (retraining in place keeps its tokenizer), scored by
+    onnxruntime equal to numpy."""
+    from router.classifier import models_dir
+    from training.router.features import Static, StaticFeatures
+    from training.router.recipe import static_table
+    from training.router.static_embed import tokenizer
+    from training.router.train import fit, load
+
+    shipped = models_dir()
+    rep = StaticFeatures(Static(static_table(shipped), tokenizer(shipped)))
+    trained = fit(load(TINY, "train"), load(TINY, "validation"), TINY, rep)
+    save(trained, TINY, tmp_path, "ci-static-features", rep, shipped / "tokenizer.json")
+    path = save(trained, TINY, tmp_path, "ci-static-features", rep, tmp_path / "tokenizer.json")
+    scores = OnnxClassifier(path).score_batch(probe_texts)
+    got = np.array([[s[h] for h in HEADS] for s in scores])
+    assert np.abs(got - trained.probabilities(probe_texts)).max() < 1e-4
+
+
 def test_seeded_training_is_deterministic(
     tiny: tuple[Trained, Path], probe_texts: list[str]
 ) -> None:
