@@ -2,9 +2,10 @@
 
 What is scored: the caller passes `kernel.text.scoring_text(req)` — the system/developer turns
 plus the last user turn, at most the last 4000 characters. `score()` then collapses runs of
-whitespace to one space (the same normalisation the model was trained with) and keeps the last
-`SCORED_CHARS` characters. The graph's inputs say what it needs: `text` (raw string, for the
-TF-IDF featurizer inside the graph) and/or `ids` + `mask` (WordPiece ids from the
+whitespace (to one newline where the run holds a line break, else to one space: the same
+normalisation the model was trained with) and keeps the last `SCORED_CHARS` characters. The
+graph's inputs say what it needs: `text` (raw string, for the TF-IDF featurizer inside the
+graph) and/or `ids` + `mask` (WordPiece ids from the
 `tokenizer.json` shipped next to the model, for the static token-embedding table) and/or
 `features` (`router.prompt_features.vector` of the normalised text; the model's `features`
 metadata must name the same columns, or loading fails). It returns
@@ -38,8 +39,11 @@ BATCH = 64  # texts per onnxruntime run in score_batch
 
 
 def normalize(text: str) -> str:
-    """Whitespace collapsed to single spaces, then the last `SCORED_CHARS` characters."""
-    return " ".join(text.split())[-SCORED_CHARS:]
+    """Whitespace collapsed (a run holding a line break to one newline, any other run to one
+    space), then the last `SCORED_CHARS` characters. Line breaks survive because how many lines
+    a prompt has says something about it (code, lists); the tokenizer ignores them."""
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)[-SCORED_CHARS:]
 
 
 def models_dir() -> Path:
@@ -154,8 +158,9 @@ def _check_features(path: Path, trained_with: list[str]) -> None:
 
 
 def _plain(text: str) -> bool:
-    """Printable ASCII (whitespace already collapsed): BERT's normaliser would only lowercase."""
-    return text.isascii() and text.isprintable()
+    """Printable ASCII but for newlines (whitespace already collapsed): BERT's normaliser would
+    only lowercase (and turn the newlines into spaces, which its pre-tokenizer splits on)."""
+    return text.isascii() and text.replace("\n", " ").isprintable()
 
 
 def _ascii_twin(tokenizer: Any) -> Any:

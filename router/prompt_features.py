@@ -1,18 +1,19 @@
 """Surface features of a prompt that mean the same thing whatever source it comes from.
 
 The static embedding says what a prompt is *about*; these say what *shape* of request it is:
-how long, how technical the words, how much arithmetic or code, multiple-choice, open-ended or a
-one-step edit, written in the first person (I, or a company's we), about family members,
-carrying contact details or money. Leave-one-source-out showed the embedding alone learns the
-*source* (an unseen benchmark scored like the training ones around it); these features
-transfer better, so the heads see both (`router/models/model_card.md`).
+how long, how many lines, how technical the words, how much arithmetic or code,
+multiple-choice, open-ended or a one-step edit, written in the first person (I, or a company's
+we), about family members, carrying contact details or money. Leave-one-source-out showed the
+embedding alone learns the *source* (an unseen benchmark scored like the training ones around
+it); these features transfer better, so the heads see both (`router/models/model_card.md`).
 
 `FEATURES` names the columns in order; the ONNX graph stores the names it was trained with and
-the classifier refuses a model whose list differs. They are computed on the normalised text
-(whitespace collapsed, as the classifier scores it). Every value is a count scaled to roughly
-[0, 1]. `vector` is pure and cheap: a whitespace split, a `Counter` of lower-cased words
-looked up against small word sets, `str.count` for symbols, and short regexes that start with a
-literal (those starting with a digit run only when the text has digits).
+the classifier refuses a model whose list differs. They are computed on the normalised text as
+the classifier scores it (whitespace collapsed; a run holding a line break is one newline).
+Every value is a count scaled to roughly [0, 1]. `vector` is pure and cheap: a whitespace
+split, a `Counter` of lower-cased words looked up against small word sets, `str.count` for
+symbols, and short regexes that start with a literal (those starting with a digit run only
+when the text has digits).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 _PUNCTUATION = "\"'.,;:!?()[]{}<>*_`~|/\\"
-_CHOICE = re.compile(r"[ (][A-D][).:] ")
+_CHOICE = re.compile(r"[\s(][A-D][).:]\s")
 _AGE_TOKEN = re.compile(r"\d\d?(?:yo|y/o|m|f)")
 _PHONE = re.compile(r"\d{3}[-. ]\d{3,4}[-. ]\d{4}")
 _MONEY = re.compile(r"[£$€¥]\s?\d")
@@ -102,13 +103,15 @@ def vector(text: str) -> list[float]:
     long_words = sum(1 for w in words if len(w) >= 10)
     numbers = sum(1 for w in words if w[0].isdigit())
     digits = _occurrences(text, _DIGITS)
-    mid_capitals = max(capitalised - _occurrences(text, _SENTENCE_ENDS) - 1, 0)
+    lines = text.count("\n") + 1
+    mid_capitals = max(capitalised - _occurrences(text, _SENTENCE_ENDS) - lines, 0)
     contact = text.count("@") + text.count("http") + text.count("www.")
     if digits >= 10:
         contact += len(_PHONE.findall(text))
     return [
         math.log1p(len(text)) / 8,
         math.log1p(len(words)) / 7,
+        math.log1p(lines - 1) / 4,
         digits / max(len(text), 1) * 5,
         math.log1p(_occurrences(text, _MATH_SYMBOLS)) / 4,
         math.log1p(_occurrences(text, _CODE_SYMBOLS) + _hits(counts, _CODE_WORDS)) / 3,
@@ -135,6 +138,7 @@ def vector(text: str) -> list[float]:
 FEATURES: tuple[str, ...] = (
     "log_chars",
     "log_words",
+    "log_line_breaks",
     "digit_share",
     "math_symbols",
     "code_markers",

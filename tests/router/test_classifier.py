@@ -71,7 +71,8 @@ def test_sensitivity_separates_ssn_from_recipe(classifier: OnnxClassifier) -> No
 
 
 def test_whitespace_and_length_normalisation() -> None:
-    assert normalize("a \n\t b  ") == "a b"
+    assert normalize("a \t b  ") == "a b"
+    assert normalize("  def f():\r\n\n    return 1\n") == "def f():\nreturn 1"
     assert len(normalize("x" * 10_000)) == 4000
 
 
@@ -126,7 +127,7 @@ def test_ascii_fast_path_gives_the_full_tokenizers_ids(classifier: OnnxClassifie
 
     full = _tokenizer(models_dir())
     texts = [normalize(r["text"]) for r in read_split(DATASET, "test")]
-    texts += ["Ünïcödé CAFÉ résumé", "控制 Chinese mixed", "bell\x07char", "TAB\tand CAPS"]
+    texts += ["Ünïcödé CAFÉ résumé", "控制 Chinese mixed", "bell\x07char", "TAB\tand\nCAPS"]
     texts = [normalize(t) for t in texts]
     fast_ids, mask = classifier._token_ids(texts)
     assert any(t.isascii() for t in texts) and not all(t.isascii() for t in texts)
