@@ -33,7 +33,7 @@ def confidence(response: ChatResponse) -> float | None:
     """Geometric mean of the answer's token probabilities; None without logprobs."""
     if not response.choices:
         return None
-    return mean_confidence(_entries(response.choices[0].logprobs))
+    return _mean_confidence(_entries(response.choices[0].logprobs))
 
 
 def stream_confidence(chunks: Sequence[ChatChunk]) -> float | None:
@@ -47,10 +47,10 @@ def stream_confidence(chunks: Sequence[ChatChunk]) -> float | None:
             if not given:
                 return None
             entries += given
-    return mean_confidence(entries)
+    return _mean_confidence(entries)
 
 
-def mean_confidence(entries: Sequence[object]) -> float | None:
+def _mean_confidence(entries: Sequence[object]) -> float | None:
     values = [float(e["logprob"]) for e in entries if isinstance(e, dict) and "logprob" in e]
     if not values:
         return None

@@ -12,7 +12,7 @@ from stages_support import POLICY, rig
 from test_escalation import ESCALATING, NAMED
 
 from gateway.pipeline import Streamed
-from kernel.errors import BackendUnavailable
+from kernel.errors import BackendError, BackendUnavailable
 from kernel.fakes import ScriptedBackend
 from kernel.types import ChatChunk, ChatRequest
 from policies.loader import PolicyFileError
@@ -34,6 +34,16 @@ class ClosableBackend(ScriptedBackend):
             ended = True
         finally:
             self.closed_early = not ended
+
+
+class BreakingBackend(ScriptedBackend):
+    """Streams two chunks of its answer, then fails."""
+
+    async def stream(self, req: ChatRequest, *, model: str) -> AsyncIterator[ChatChunk]:
+        chunks = aiter(super().stream(req, model=model))
+        for _ in range(2):
+            yield await anext(chunks)
+        raise BackendError("the local model failed to generate an answer")
 
 
 def local(logprob: float | None, answer: str = LONG) -> ClosableBackend:
@@ -106,6 +116,18 @@ async def test_a_failing_escalation_keeps_the_whole_local_answer(tmp_path):
     assert text == LONG and not streamed.route.escalated and not r.local.closed_early
     assert all(c.logprobs is None for chunk in chunks for c in chunk.choices)
     assert r.cloud.received and r.ledger.entries[-1].tier == "local"
+
+
+async def test_a_local_failure_within_the_window_reaches_the_client_after_the_held_text(tmp_path):
+    broken = BreakingBackend(lambda req, model: LONG, name="local", logprob=SURE)
+    r = rig(tmp_path, local=broken, policy=ESCALATING)
+    streamed = await r.pipeline.stream(r.exchange("Say something.", stream=True))
+    seen = []
+    with pytest.raises(BackendError):
+        async for chunk in streamed.chunks:
+            seen.append(chunk.choices[0].delta.content)
+    assert "".join(seen) == LONG[:6] and not r.cloud.received
+    assert r.ledger.entries[-1].status == BackendError.status
 
 
 async def test_a_stream_without_logprobs_is_never_escalated(tmp_path):
