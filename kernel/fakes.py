@@ -50,7 +50,7 @@ class ScriptedBackend:
         self.name = name
         self._handler = handler
         self._chunk_chars = chunk_chars
-        self._logprob = logprob  # with `logprobs` asked: every word gets this log-probability
+        self._logprob = logprob  # with `logprobs` asked: every word (chunk) gets this logprob
         self.received: list[Received] = []
 
     @classmethod
@@ -95,8 +95,12 @@ class ScriptedBackend:
         answer = self._handler(req, model)
         step = max(1, self._chunk_chars)
         for start in range(0, len(answer), step):
-            delta = Delta(content=answer[start : start + step])
-            yield ChatChunk(id="chatcmpl-scripted", model=model, choices=[ChunkChoice(delta=delta)])
+            piece = answer[start : start + step]
+            logprobs = None
+            if req.logprobs and self._logprob is not None:  # each chunk is one token
+                logprobs = {"content": [{"token": piece, "logprob": self._logprob}]}
+            choice = ChunkChoice(delta=Delta(content=piece), logprobs=logprobs)
+            yield ChatChunk(id="chatcmpl-scripted", model=model, choices=[choice])
         done = ChunkChoice(delta=Delta(), finish_reason="stop")
         yield ChatChunk(id="chatcmpl-scripted", model=model, choices=[done])
 

@@ -71,8 +71,9 @@ def ignored_params(req: ChatRequest) -> frozenset[str]:
 
 
 def wants_logprobs(req: ChatRequest) -> bool:
-    """Token log-probabilities are recorded for non-streamed text answers (not tool calls)."""
-    return bool(req.logprobs) and not req.stream and not _tools(req)[0]
+    """Token log-probabilities are recorded for text answers, streamed or not (not tool calls:
+    those are decoded whole)."""
+    return bool(req.logprobs) and not _tools(req)[0]
 
 
 def plan_local_call(req: ChatRequest, defaults: Mapping[str, Any]) -> LocalCall:

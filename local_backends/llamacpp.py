@@ -20,7 +20,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kernel.errors import BackendBusy, BackendError, BackendUnavailable, ContextLengthExceeded
 from kernel.protocols import BackendStatus
@@ -32,6 +32,9 @@ from local_backends.llama_request import (
     plan_local_call,
     wants_logprobs,
 )
+
+if TYPE_CHECKING:
+    from local_backends.logprobs import LogprobRecorder
 
 log = logging.getLogger(__name__)
 
@@ -113,14 +116,7 @@ class LlamaCppBackend:
 
     async def complete(self, req: ChatRequest, *, model: str) -> ChatResponse:
         call, kwargs = await self._prepare(req)
-        recorder = None
-        if wants_logprobs(req):
-            from llama_cpp import LogitsProcessorList
-
-            from local_backends.logprobs import LogprobRecorder  # numpy: only when asked
-
-            recorder = LogprobRecorder(req.top_logprobs or 0)
-            kwargs["logits_processor"] = LogitsProcessorList([recorder])
+        recorder = _recorder(req, kwargs)
         try:
             loop = asyncio.get_running_loop()
             raw = await loop.run_in_executor(self._executor, self._generate, kwargs)
@@ -140,13 +136,14 @@ class LlamaCppBackend:
             async for chunk in self._stream_whole(call, kwargs, model):
                 yield chunk
             return
+        recorder = _recorder(req, kwargs)
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Any] = asyncio.Queue()
         cancelled = threading.Event()
 
         def produce() -> None:
             try:
-                for item in self._generate_stream(kwargs, cancelled):
+                for item in self._generate_stream(kwargs, cancelled, recorder):
                     loop.call_soon_threadsafe(queue.put_nowait, item)
             except BaseException as exc:  # handed to the consumer, raised there
                 loop.call_soon_threadsafe(queue.put_nowait, exc)
@@ -241,16 +238,22 @@ class LlamaCppBackend:
             raise _map_error(exc) from exc
 
     def _generate_stream(
-        self, kwargs: dict[str, Any], cancelled: threading.Event
+        self, kwargs: dict[str, Any], cancelled: threading.Event, recorder: LogprobRecorder | None
     ) -> Iterator[dict[str, Any]]:
-        """Yield llama.cpp's chunks, then one usage record {"usage": …} computed from the run."""
+        """Yield llama.cpp's chunks (each with the logprobs of its tokens when `recorder` is
+        given), then one usage record {"usage": …} computed from the run."""
         prompt_tokens = self._count_prompt_tokens(kwargs["messages"])
         completion_tokens = 0
+        text = ""
         for chunk in self._llm.create_chat_completion(**kwargs, stream=True):
             if cancelled.is_set():
                 return
-            if chunk["choices"] and chunk["choices"][0]["delta"].get("content"):
+            if chunk["choices"] and (content := chunk["choices"][0]["delta"].get("content")):
                 completion_tokens += 1
+                if recorder is not None:
+                    text += content
+                    logprobs = {"content": recorder.content(self._llm, text), "refusal": None}
+                    chunk["choices"][0]["logprobs"] = logprobs
             yield chunk
         yield {"usage": Usage.of(prompt_tokens, completion_tokens)}
 
@@ -290,9 +293,23 @@ def _to_chunk(completion_id: str, model: str, item: dict[str, Any]) -> ChatChunk
             ChunkChoice(
                 delta=Delta(role=delta.get("role"), content=delta.get("content")),
                 finish_reason=choice.get("finish_reason"),
+                logprobs=choice.get("logprobs"),
             )
         ],
     )
+
+
+def _recorder(req: ChatRequest, kwargs: dict[str, Any]) -> LogprobRecorder | None:
+    """A logprob recorder installed in `kwargs` when `req` asks for logprobs, else None."""
+    if not wants_logprobs(req):
+        return None
+    from llama_cpp import LogitsProcessorList
+
+    from local_backends.logprobs import LogprobRecorder  # numpy: only when asked
+
+    recorder = LogprobRecorder(req.top_logprobs or 0)
+    kwargs["logits_processor"] = LogitsProcessorList([recorder])
+    return recorder
 
 
 def _load_reason(exc: Exception) -> str:

@@ -15,13 +15,15 @@ import numpy.typing as npt
 
 
 class LogprobRecorder:
-    """Pass as a llama.cpp logits processor; read with `content()` after the answer."""
+    """Pass as a llama.cpp logits processor; read with `content()` after the answer or chunk."""
 
     def __init__(self, top: int) -> None:
         self._top = top
         self._steps: list[tuple[npt.NDArray[np.intc], npt.NDArray[np.float32]]] = []
         self._chosen: list[tuple[int, float]] = []
         self._last: npt.NDArray[np.float32] | None = None
+        self._given = 0  # tokens `content` has returned, and their bytes
+        self._used = 0
 
     def __call__(
         self, input_ids: npt.NDArray[np.intc], scores: npt.NDArray[np.float32]
@@ -39,21 +41,28 @@ class LogprobRecorder:
         return scores
 
     def content(self, llm: Any, text: str) -> list[dict[str, Any]]:
-        """OpenAI's `logprobs.content`: one entry per token of `text`, with its alternatives."""
-        chosen = list(self._chosen)
+        """OpenAI's `logprobs.content` for the tokens of `text` (the answer so far) not returned
+        by an earlier call: one entry per token, with its alternatives.
+
+        Called once after the answer, or per streamed chunk with the text streamed so far. The
+        token sampled last is recorded only at the next step, so it is recovered from the text.
+        """
         want = text.encode("utf-8")
-        have = b"".join(_piece(llm, t) for t, _ in chosen)
-        if len(have) < len(want) and self._last is not None:  # the final token (max_tokens)
-            last = _token_for(llm, want[len(have) :], self._steps[-1][0])
-            if last is not None:
-                chosen.append((last, float(self._last[last])))
         out: list[dict[str, Any]] = []
-        used = 0
-        for (token, logprob), (ids, values) in zip(chosen, self._steps, strict=False):
+        while self._given < len(self._steps) and self._used < len(want):
+            ids, values = self._steps[self._given]
+            if self._given < len(self._chosen):
+                token, logprob = self._chosen[self._given]
+            else:  # the step just sampled (or the final one, at max_tokens)
+                last = _token_for(llm, want[self._used :], ids)
+                if last is None or self._last is None:
+                    break
+                token, logprob = last, float(self._last[last])
             piece = _piece(llm, token)
-            if used + len(piece) > len(want):  # a stop sequence cut the text here
+            if self._used + len(piece) > len(want):  # not streamed yet, or cut by a stop sequence
                 break
-            used += len(piece)
+            self._used += len(piece)
+            self._given += 1
             out.append(
                 {
                     **_entry(piece, logprob),

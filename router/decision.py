@@ -62,10 +62,14 @@ class Target:
 
 @dataclass(frozen=True, slots=True)
 class EscalationPlan:
-    """Serve locally; if the answer's confidence is below `min_confidence`, ask `target`."""
+    """Serve locally; if the answer's confidence is below `min_confidence`, ask `target`.
+
+    A stream is judged on its first `hold_back_tokens` tokens, held back until then.
+    """
 
     target: Target
     min_confidence: float
+    hold_back_tokens: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +229,10 @@ def _with_escalation(
     alias = policy.escalation_alias(rule)
     if alias is None or rule.escalate is None:
         return decision
-    plan = EscalationPlan(_target(policy, alias), rule.escalate.min_confidence)
+    escalate = rule.escalate
+    plan = EscalationPlan(
+        _target(policy, alias), escalate.min_confidence, escalate.hold_back_tokens
+    )
     return replace(decision, escalation=plan, redact=True)
 
 

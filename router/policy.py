@@ -122,8 +122,9 @@ class Escalation(_Strict):
 
     Confidence is the geometric mean of the local model's token probabilities for its answer
     (llama.cpp logprobs). Never for protected traffic: a protect rule cannot escalate, and
-    `decide()` drops the escalation whenever the PII facts withhold the cloud. Non-streamed
-    requests only: a stream's first bytes are the local model's, so it is never escalated.
+    `decide()` drops the escalation whenever the PII facts withhold the cloud. A stream is
+    judged on its first `hold_back_tokens` tokens, held back from the client meanwhile: its
+    first byte waits for that window (or for the cloud's first chunk when it escalates).
     """
 
     min_confidence: float = Field(
@@ -131,6 +132,12 @@ class Escalation(_Strict):
     )
     to: str | None = Field(
         default=None, description="Cloud alias to escalate to (default: the first cloud fallback)."
+    )
+    hold_back_tokens: int = Field(
+        default=16,
+        ge=1,
+        le=256,
+        description="Streams: tokens held back from the client and judged before it sees any.",
     )
 
 

@@ -66,15 +66,18 @@ class Dispatcher:
         async with self._deadline(ex):
             return await backend.complete(plan.protection.outgoing(target), model=target.model)
 
+    async def ask_stream(self, ex: Exchange, plan: Plan, target: Target) -> OpenStream:
+        """`ask`, streamed: one target's stream, open once it yields its first chunk."""
+        backend = self._backends.get(target.alias)
+        async with self._deadline(ex):
+            return await _open(backend, plan.protection.outgoing(target), target)
+
     @traced("hybridgw.open_stream")
     async def open_stream(self, ex: Exchange, plan: Plan) -> Served[OpenStream]:
         async def attempt(backend: Backend, req: ChatRequest, target: Target) -> OpenStream:
-            chunks = aiter(backend.stream(req, model=target.model))
-            try:
-                first: ChatChunk | None = await anext(chunks)
-            except StopAsyncIteration:
-                first = None
-            return OpenStream(first, chunks)
+            if asks_confidence(plan, target):
+                req = with_logprobs(req)  # the hold-back judges the stream's first tokens
+            return await _open(backend, req, target)
 
         return await self._first_answer(ex, plan, attempt)
 
@@ -107,6 +110,15 @@ class Dispatcher:
             raise BackendTimeout(
                 f"No answer within the gateway's limit of {self._timeout_s:g} s."
             ) from None
+
+
+async def _open(backend: Backend, req: ChatRequest, target: Target) -> OpenStream:
+    chunks = aiter(backend.stream(req, model=target.model))
+    try:
+        first: ChatChunk | None = await anext(chunks)
+    except StopAsyncIteration:
+        first = None
+    return OpenStream(first, chunks)
 
 
 def _nothing_left(plan: Plan) -> str:

@@ -19,6 +19,7 @@ from gateway.pipeline.cache import AnswerCache
 from gateway.pipeline.dispatch import Dispatcher, Served
 from gateway.pipeline.escalation import should_escalate, without_logprobs
 from gateway.pipeline.exchange import Exchange, Explanation, Route, Streamed
+from gateway.pipeline.holdback import hold_back
 from gateway.pipeline.outcome import Outcome, Recorder
 from gateway.pipeline.planning import Plan, Planner, Screened
 from gateway.pipeline.relay import relay, response_usage
@@ -83,9 +84,11 @@ class Pipeline:
         return response, route
 
     async def stream(self, ex: Exchange) -> Streamed:
-        """Start the stream (falling back until some backend yields a first chunk)."""
+        """Start the stream (falling back until some backend yields a first chunk; a stream
+        that may escalate is held back until judged)."""
         plan, route = await self._plan(ex)
         served, route = await self._dispatch(ex, plan, route, self._dispatcher.open_stream)
+        served, route = await hold_back(ex, plan, route, served, self._dispatcher)
 
         async def finish(outcome: Outcome) -> None:
             await self._finish(ex, plan, outcome)

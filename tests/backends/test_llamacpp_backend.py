@@ -55,6 +55,23 @@ async def test_streams_token_by_token(backend):
 
 
 @pytest.mark.asyncio(loop_scope="module")
+async def test_a_stream_asked_for_logprobs_carries_each_chunks_tokens(backend):
+    req = _ask(
+        "Name three colors.", max_tokens=12, seed=2, stream=True, logprobs=True, top_logprobs=2
+    )
+    chunks = [c async for c in backend.stream(req, model="m")]
+    texts = [c.choices[0] for c in chunks if c.choices and c.choices[0].delta.content]
+    assert len(texts) >= 5
+    for choice in texts:  # each chunk's entries spell exactly that chunk's text
+        entries = (choice.logprobs or {})["content"]
+        assert entries and all(e["logprob"] <= 0 and len(e["top_logprobs"]) == 2 for e in entries)
+        assert b"".join(bytes(e["bytes"]) for e in entries) == choice.delta.content.encode()
+    assert len([e for c in texts for e in c.logprobs["content"]]) == 12  # the last one too
+    plain = backend.stream(_ask("Name three colors.", max_tokens=3, stream=True), model="m")
+    assert all([c.choices[0].logprobs is None async for c in plain if c.choices])
+
+
+@pytest.mark.asyncio(loop_scope="module")
 async def test_abandoned_stream_frees_its_queue_slot(backend):
     stream = backend.stream(_ask("Count to one hundred.", max_tokens=200), model="smollm2")
     await anext(stream)

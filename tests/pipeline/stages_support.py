@@ -46,9 +46,9 @@ class Rig:
     cloud: ScriptedBackend
     ledger: InMemoryLedger
 
-    def exchange(self, text: str, *, stream: bool = False) -> Exchange:
+    def exchange(self, text: str, *, stream: bool = False, **params: object) -> Exchange:
         req = ChatRequest(
-            model="auto", messages=[Message(role="user", content=text)], stream=stream
+            model="auto", messages=[Message(role="user", content=text)], stream=stream, **params
         )
         return Exchange(uuid.uuid4().hex, Caller("t1", "app1"), self.policy, req)
 
