@@ -6,6 +6,7 @@ Every request that passed admission ends in exactly one `Recorder.record` call, 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
@@ -88,7 +89,11 @@ class Pipeline:
         that may escalate is held back until judged)."""
         plan, route = await self._plan(ex)
         served, route = await self._dispatch(ex, plan, route, self._dispatcher.open_stream)
-        served, route = await hold_back(ex, plan, route, served, self._dispatcher)
+        try:
+            served, route = await hold_back(ex, plan, route, served, self._dispatcher)
+        except asyncio.CancelledError:
+            await self._finish(ex, plan, Outcome.abandoned(route))
+            raise
 
         async def finish(outcome: Outcome) -> None:
             await self._finish(ex, plan, outcome)
@@ -102,13 +107,17 @@ class Pipeline:
     async def _dispatch(
         self, ex: Exchange, plan: Plan, route: Route, send: Send[T]
     ) -> tuple[Served[T], Route]:
-        """Refuse a blocked plan, else send it; a failure is recorded before it propagates."""
+        """Refuse a blocked plan, else send it; a failure (or the client leaving) is recorded
+        before it propagates."""
         try:
             if plan.decision.blocked:
                 raise PolicyBlocked(plan.decision.message or "This request is blocked by policy.")
             served = await send(ex, plan)
         except GatewayError as exc:
             await self._finish(ex, plan, Outcome.failed(route, exc))
+            raise
+        except asyncio.CancelledError:  # the client left before the first byte
+            await self._finish(ex, plan, Outcome.abandoned(route))
             raise
         return served, replace(route, target=served.target, fallback_used=served.fallback_used)
 

@@ -36,6 +36,11 @@ class Outcome:
     def failed(cls, route: Route, exc: GatewayError) -> Outcome:
         return cls(route, Usage(), status=exc.status, error_code=exc.code)
 
+    @classmethod
+    def abandoned(cls, route: Route) -> Outcome:
+        """The client went away before an answer started (as the relay records it later on)."""
+        return cls(route, Usage(), status=499, error_code="client_closed_request")
+
 
 class Recorder:
     """Prices a request, writes its ledger entry, observes metrics and settles its spend."""

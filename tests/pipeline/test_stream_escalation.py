@@ -4,6 +4,7 @@ traffic; a failing cloud leaves the local answer whole."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import AsyncIterator
 
@@ -160,3 +161,28 @@ def test_the_window_is_bounded(tmp_path, tokens, bound):
         rig(tmp_path, policy=window(tokens))
     expected = f"default.escalate.hold_back_tokens: Input should be {bound} (got {tokens})"
     assert caught.value.message.endswith(f".yaml:15:111: {expected}")
+
+
+class SlowFirstChunk(ScriptedBackend):
+    """Never yields: the first chunk is still being generated when the client leaves."""
+
+    async def stream(self, req: ChatRequest, *, model: str) -> AsyncIterator[ChatChunk]:
+        await asyncio.Event().wait()
+        yield ChatChunk(id="never", model=model)  # pragma: no cover
+
+
+@pytest.mark.parametrize("policy", [POLICY, ESCALATING])
+async def test_a_client_leaving_before_the_first_byte_is_recorded(tmp_path, policy) -> None:
+    """Cancelled while waiting for the first chunk (or inside the hold-back window): one ledger
+    row with status 499, as the relay records a client leaving later on."""
+    slow = SlowFirstChunk(lambda req, model: LONG, name="local", logprob=SURE)
+    r = rig(tmp_path, local=slow, policy=policy)
+    task = asyncio.ensure_future(r.pipeline.stream(r.exchange("hello", stream=True)))
+    for _ in range(100):  # bounded: until the backend has been called
+        if slow.received:
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert [(e.status, e.error_code) for e in r.ledger.entries] == [(499, "client_closed_request")]
