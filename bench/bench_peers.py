@@ -9,7 +9,8 @@ without npm or with `--no-portkey`) and ours twice (`hybridgw serve --workers 2`
 `openai_compat`): the *full path* (every request a cloud hop after the PII scan with the
 default entities and name model, the protect rules and the ONNX classifier) and
 *pass-through* (no PII types, fixed scores); plus, unless `--no-ledger-row`, the full path
-with the SQLite ledger committing without fsync, to show what the durable commit costs.
+with the SQLite ledger fsyncing every commit (`synchronous=FULL`, opt-in; the default is
+NORMAL), to show what power-loss durability costs.
 Peers are installed once into ~/.cache/hybridgw-bench/<peer> (see `bench/peers.py`) and
 reused.
 
@@ -131,7 +132,7 @@ def start_all(ps: Processes, directory: Path, args: argparse.Namespace) -> list[
     servers.append(start_ours(ps, directory, mock=mock, pass_through=False))
     servers.append(start_ours(ps, directory, mock=mock, pass_through=True))
     if args.ledger_row:
-        servers.append(start_ours(ps, directory, mock=mock, pass_through=False, ledger_normal=True))
+        servers.append(start_ours(ps, directory, mock=mock, pass_through=False, ledger_full=True))
     return servers
 
 
@@ -146,7 +147,7 @@ def main() -> None:
         "--ledger-row",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="Also the full path with the SQLite ledger at synchronous=NORMAL (its fsync cost).",
+        help="Also the full path with the SQLite ledger at synchronous=FULL (its fsync cost).",
     )
     parser.add_argument("--no-write", action="store_true", help="Do not append to the docs.")
     args = parser.parse_args()

@@ -127,7 +127,7 @@ def start_gateway(
     scan_model: bool = True,
 ) -> Server:
     """`hybridgw serve --workers N`: default settings except the policy and the ledger file
-    (SQLite in `directory`, synchronous=FULL as in production); the local model is not loaded
+    (SQLite in `directory`, synchronous=NORMAL, the default); the local model is not loaded
     at start (no benchmark request is routed to it)."""
     port = free_port()
     policy = write_policy(directory, backend, mock, scan_model=scan_model)
