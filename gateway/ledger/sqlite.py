@@ -64,12 +64,17 @@ class SqliteLedger(FetchingLedger):
 
     async def record(self, entry: LedgerEntry) -> None:
         """Returns once the entry is committed (or raises what the commit raised)."""
+        await self.submit(entry)
+
+    def submit(self, entry: LedgerEntry) -> asyncio.Future[None]:
+        """Queue the entry for the writer; the future settles once it is committed. Cancelling
+        the future does not stop the write (`Submitting`)."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
         row = list(to_row(entry))
         row[1] = sqlite_ts(entry.timestamp)
         self._queue.put((tuple(row), loop, done))
-        await done
+        return done
 
     async def fetch(
         self, *, since: datetime, until: datetime, tenant: str | None = None
