@@ -25,6 +25,7 @@ from typing import Any
 from kernel.text import SCORED_CHARS
 from router.profiles import DEFAULT_PROFILE, HEADS, difficulty_key
 from router.profiles import default_thresholds as profile_thresholds
+from router.wordpiece import AsciiWordPiece
 
 MODEL_FILE = "model.onnx"
 THRESHOLDS_FILE = "thresholds.json"
@@ -78,6 +79,11 @@ class OnnxClassifier:
         self.version: str = meta.get("version", "unknown")
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._tokenizer = _tokenizer(self.path.parent) if "ids" in self._inputs else None
+        self._ascii = (
+            AsciiWordPiece.from_file(self.path.parent / TOKENIZER_FILE)
+            if self._tokenizer is not None
+            else None
+        )
         self._np = np
 
     def score(self, text: str) -> dict[str, float]:
@@ -111,12 +117,7 @@ class OnnxClassifier:
     def _token_ids(self, texts: list[str]) -> tuple[Any, Any]:
         """Padded WordPiece ids [N, T] (no [CLS]/[SEP]) and their 0/1 mask."""
         np = self._np
-        assert self._tokenizer is not None
-        if len(texts) == 1:  # encode_batch's thread pool costs more than it saves for one
-            encodings = [self._tokenizer.encode(texts[0], add_special_tokens=False)]
-        else:
-            encodings = self._tokenizer.encode_batch(texts, add_special_tokens=False)
-        rows = [np.asarray(e.ids, dtype=np.int64) for e in encodings]
+        rows = [np.asarray(ids, dtype=np.int64) for ids in self._encode(texts)]
         length = max([1, *(len(r) for r in rows)])
         ids = np.zeros((len(texts), length), dtype=np.int64)
         mask = np.zeros((len(texts), length), dtype=np.float32)
@@ -124,6 +125,20 @@ class OnnxClassifier:
             ids[i, : len(row)] = row
             mask[i, : len(row)] = 1.0
         return ids, mask
+
+    def _encode(self, texts: list[str]) -> list[list[int]]:
+        """Token ids of each text: ASCII ones in Python (`router.wordpiece`, same ids, ~3x
+        faster for a short prompt), the others with `tokenizers`."""
+        assert self._tokenizer is not None
+        out = [self._ascii.encode(t, MAX_TOKENS) if self._ascii else None for t in texts]
+        rest = [i for i, ids in enumerate(out) if ids is None]
+        if len(rest) == 1:  # encode_batch's thread pool costs more than it saves for one
+            out[rest[0]] = self._tokenizer.encode(texts[rest[0]], add_special_tokens=False).ids
+        elif rest:
+            batch = self._tokenizer.encode_batch([texts[i] for i in rest], add_special_tokens=False)
+            for i, encoding in zip(rest, batch, strict=True):
+                out[i] = encoding.ids
+        return [ids or [] for ids in out]
 
 
 def _tokenizer(folder: Path) -> Any:
