@@ -192,7 +192,8 @@ def build_report(
         + ", PII entities of default.yaml with the default name model (our token tagger; "
         "the *no name model* row: "
         "`pii.scan_model: false`, patterns and validators only), SQLite ledger (WAL, "
-        "synchronous=FULL), in-memory limits; every request routed to the cloud tier → "
+        "synchronous=NORMAL, the default), in-memory limits; every request routed to the cloud "
+        "tier → "
         + "; ".join(f"{m.server.label}: {m.route}" for m in ours)
         + ". LiteLLM proxy: 2 workers, `set_verbose: false`, `json_logs`, `LITELLM_LOG=ERROR`, "
         "`LITELLM_MODE=PRODUCTION`, master key, no database (so no spend logs), no callbacks."

@@ -1,6 +1,7 @@
 """Our gateway next to the Rust and Python gateways, side by side in one run, one mock upstream.
 
     .venv/bin/python -m bench.bench_peers [--seconds 8] [--levels 1,8,64] [--no-portkey]
+        [--before TREE[:VERSION]]
 
 Starts on 127.0.0.1 the mock upstream (`bench.mock_server`) and, each pointed at it: LiteLLM
 proxy (`litellm[proxy]`, 2 workers), TensorZero (the Rust gateway embedded in the `tensorzero`
@@ -9,7 +10,9 @@ without npm or with `--no-portkey`) and ours twice (`hybridgw serve --workers 2`
 `openai_compat`): the *full path* (every request a cloud hop after the PII scan with the
 default entities and name model, the protect rules and the ONNX classifier) and
 *pass-through* (no PII types, fixed scores); plus, unless `--no-ledger-row`, the full path
-with the SQLite ledger committing without fsync, to show what the durable commit costs.
+with the SQLite ledger fsyncing every commit (`synchronous=FULL`, opt-in; the default is
+NORMAL), to show what power-loss durability costs; with `--before TREE:VERSION`, the full
+path of another checkout (an earlier commit) in the same run.
 Peers are installed once into ~/.cache/hybridgw-bench/<peer> (see `bench/peers.py`) and
 reused.
 
@@ -131,7 +134,20 @@ def start_all(ps: Processes, directory: Path, args: argparse.Namespace) -> list[
     servers.append(start_ours(ps, directory, mock=mock, pass_through=False))
     servers.append(start_ours(ps, directory, mock=mock, pass_through=True))
     if args.ledger_row:
-        servers.append(start_ours(ps, directory, mock=mock, pass_through=False, ledger_normal=True))
+        servers.append(start_ours(ps, directory, mock=mock, pass_through=False, ledger_full=True))
+    if args.before:  # an earlier commit's full path, with the ledger default it shipped with
+        tree, _, version = args.before.partition(":")
+        servers.append(
+            start_ours(
+                ps,
+                directory,
+                mock=mock,
+                pass_through=False,
+                ledger_full=args.before_ledger_full,
+                tree=Path(tree).resolve(),
+                version=version or Path(tree).name,
+            )
+        )
     return servers
 
 
@@ -146,7 +162,19 @@ def main() -> None:
         "--ledger-row",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="Also the full path with the SQLite ledger at synchronous=NORMAL (its fsync cost).",
+        help="Also the full path with the SQLite ledger at synchronous=FULL (its fsync cost).",
+    )
+    parser.add_argument(
+        "--before",
+        metavar="TREE[:VERSION]",
+        help="Also the full path served from another checkout (e.g. `git archive <commit>` "
+        "unpacked), labelled VERSION: before and after in one run.",
+    )
+    parser.add_argument(
+        "--before-ledger-full",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Run --before with synchronous=FULL (the default before issue 17).",
     )
     parser.add_argument("--no-write", action="store_true", help="Do not append to the docs.")
     args = parser.parse_args()

@@ -161,14 +161,19 @@ def start_ours(
     mock: Server,
     pass_through: bool,
     workers: int = 2,
-    ledger_normal: bool = False,
+    ledger_full: bool = False,
+    tree: Path = ROOT,
+    version: str = "",
 ) -> Server:
     """`hybridgw serve --workers N`, cloud via openai_compat. Full path: the benchmark
     policy's PII entities and protect rules, the ONNX classifier. Pass-through: no PII types,
-    fixed scores (`HYBRIDGW_CLASSIFIER=fake`, difficulty and sensitivity 0). `ledger_normal`:
-    the SQLite ledger commits without fsync (`synchronous=NORMAL`; the default is FULL)."""
+    fixed scores (`HYBRIDGW_CLASSIFIER=fake`, difficulty and sensitivity 0). `ledger_full`:
+    the SQLite ledger fsyncs every commit (`synchronous=FULL`; the default is NORMAL).
+    `tree`: serve the gateway code of another checkout (e.g. an earlier commit, labelled
+    `version`), with the same policy and settings."""
     port = free_port()
-    name = ("pass-through" if pass_through else "full") + ("-normal" if ledger_normal else "")
+    name = ("pass-through" if pass_through else "full") + ("-fsync" if ledger_full else "")
+    name += f"-{version}" if version else ""
     policy = write_policy(directory, "openai_compat", mock)
     if pass_through:
         policy = _without_pii(policy)
@@ -178,14 +183,16 @@ def start_ours(
             "HYBRIDGW_DATABASE_URL": str(directory / f"ledger-{name}.db"),
             "HYBRIDGW_LOAD_LOCAL_ON_START": "false",
             "BENCH_CLOUD_KEY": MOCK_KEY,
-            "HYBRIDGW_LEDGER_SQLITE_SYNCHRONOUS": "NORMAL" if ledger_normal else "FULL",
+            "HYBRIDGW_LEDGER_SQLITE_SYNCHRONOUS": "FULL" if ledger_full else "NORMAL",
         }
     )
-    proc = procs.start(f"gateway-{name}", serve_argv(port, workers, policy), env=env, cwd=ROOT)
+    argv = serve_argv(port, workers, policy, tree=tree)
+    proc = procs.start(f"gateway-{name}", argv, env=env, cwd=tree)
     wait_http(f"http://127.0.0.1:{port}/healthz", proc, timeout_s=120)
-    label = "ours, pass-through" if pass_through else "ours, full path"
-    if ledger_normal:
-        label += " (ledger NORMAL)"
+    label = "ours" + (f" at {version}" if version else "")
+    label += ", pass-through" if pass_through else ", full path"
+    if ledger_full:
+        label += " (ledger FULL)"
     return Server(label, proc, f"http://127.0.0.1:{port}/v1/chat/completions", GATEWAY_KEY, "auto")
 
 

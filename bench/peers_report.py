@@ -18,6 +18,13 @@ def _find(measured: list[Measured], prefix: str) -> Measured | None:
     return exact or next((m for m in measured if m.label.startswith(prefix)), None)
 
 
+_BEFORE = (
+    "*ours at VERSION*: the full path served from another checkout (`--before`), same policy "
+    "and settings, its ledger at synchronous=FULL unless `--no-before-ledger-full` (FULL was "
+    "the default before issue 17). "
+)
+
+
 def describe(measured: list[Measured], seconds: float, classifier: str, elapsed_s: float) -> str:
     ours = [m for m in measured if m.label.startswith("ours")]
     return (
@@ -33,12 +40,14 @@ def describe(measured: list[Measured], seconds: float, classifier: str, elapsed_
         "(its Rust gateway, tokio on both cores), observability off, one `openai` provider at the "
         "mock. Portkey: Node, `x-portkey-provider: openai` + `x-portkey-custom-host` (not "
         "streamed). Ours: `hybridgw serve --workers 2`, cloud tier `openai_compat` at the mock, "
-        "SQLite ledger (synchronous=FULL, committed before the answer), in-memory limits; "
+        "SQLite ledger (synchronous=NORMAL, the default: committed before the answer, kill -9 "
+        "safe), in-memory limits; "
         f"*full path*: bench/policies/cloud_hop.yaml (default.yaml's PII entities with the name "
         f"model, protect rules), classifier `{classifier}`; *pass-through*: the same policy with "
         "`pii.entities: {}` and no PII rule, `HYBRIDGW_CLASSIFIER=fake` (fixed scores 0); "
-        "*(ledger NORMAL)*: the full path with `HYBRIDGW_LEDGER_SQLITE_SYNCHRONOUS=NORMAL` "
-        "(no fsync per commit: survives a crash of the gateway, not of the machine). "
+        "*(ledger FULL)*: the full path with `HYBRIDGW_LEDGER_SQLITE_SYNCHRONOUS=FULL` "
+        "(an fsync per commit: survives a power loss too). "
+        + (_BEFORE if any(m.label.startswith("ours at ") for m in ours) else "")
         + "; ".join(f"{m.label}: {m.route}" for m in ours)
         + f". Wall time of the run: {elapsed_s:.0f} s. All processes, wrk included, share the "
         "machine's cores."

@@ -99,18 +99,23 @@ def write_policy(directory: Path, backend: str, mock: Server, *, scan_model: boo
     return path
 
 
+_ENTRY_POINT = "from gateway.cli import main; main()"
+
+
 def gateway_command() -> list[str]:
     """`hybridgw` (the console script) if installed, else the same entry point through python."""
     script = ROOT / ".venv" / "bin" / "hybridgw"
     if script.exists():
         return [str(script)]
-    return [python(), "-c", "from gateway.cli import main; main()"]
+    return [python(), "-c", _ENTRY_POINT]
 
 
-def serve_argv(port: int, workers: int, policy: Path) -> list[str]:
-    """The `hybridgw serve` command line on 127.0.0.1:`port`."""
+def serve_argv(port: int, workers: int, policy: Path, *, tree: Path = ROOT) -> list[str]:
+    """The `hybridgw serve` command line on 127.0.0.1:`port`; for another checkout `tree`,
+    its own entry point (`python -c` imports from the working directory first: run it there)."""
+    command = gateway_command() if tree == ROOT else [python(), "-c", _ENTRY_POINT]
     return [
-        *gateway_command(),
+        *command,
         *("serve", "--host", "127.0.0.1", "--port", str(port)),
         *("--workers", str(workers), "--policy", str(policy)),
     ]
@@ -127,7 +132,7 @@ def start_gateway(
     scan_model: bool = True,
 ) -> Server:
     """`hybridgw serve --workers N`: default settings except the policy and the ledger file
-    (SQLite in `directory`, synchronous=FULL as in production); the local model is not loaded
+    (SQLite in `directory`, synchronous=NORMAL, the default); the local model is not loaded
     at start (no benchmark request is routed to it)."""
     port = free_port()
     policy = write_policy(directory, backend, mock, scan_model=scan_model)

@@ -90,8 +90,9 @@ class Settings(BaseSettings):
         "(default: SQLite file hybridgw.db in the working directory).",
     )
     ledger_sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
-        default="FULL",
-        description="SQLite fsync level: FULL survives power loss, NORMAL only process crashes.",
+        default="NORMAL",
+        description="SQLite fsync level: NORMAL (default) survives a crash or kill -9 of the "
+        "gateway; FULL also an OS crash or power loss, at an fsync per commit.",
     )
     ledger_wait_ms: float = Field(
         default=200.0,

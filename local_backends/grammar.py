@@ -13,8 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import jsonschema
-
 _LOOSE_CHAR = 'char ::= [^"\\\\]'
 _STRICT_CHAR = 'char ::= [^"\\\\\\x7F\\x00-\\x1F]'
 
@@ -27,6 +25,7 @@ class SchemaNotEnforceable(ValueError):
 
 def gbnf_for_schema(schema: Mapping[str, Any]) -> str:
     """GBNF accepting exactly the JSON texts of `schema`'s shape (strict JSON strings)."""
+    import jsonschema  # imported on use: workers without structured local output never need it
     from llama_cpp.llama_grammar import json_schema_to_gbnf
 
     try:
@@ -39,6 +38,8 @@ def gbnf_for_schema(schema: Mapping[str, Any]) -> str:
 
 def schema_errors(schema: Mapping[str, Any], value: Any) -> str | None:
     """The first validation error of `value` against `schema`, or None when it validates."""
+    import jsonschema
+
     error = jsonschema.exceptions.best_match(
         jsonschema.Draft202012Validator(dict(schema)).iter_errors(value)
     )

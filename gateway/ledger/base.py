@@ -6,6 +6,7 @@ in-memory ledger cannot disagree on report arithmetic.
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -22,6 +23,14 @@ class RecordSource(Protocol):
     async def fetch(
         self, *, since: datetime, until: datetime, tenant: str | None = None
     ) -> list[LedgerEntry]: ...
+
+
+@runtime_checkable
+class Submitting(Protocol):
+    """A store whose write runs elsewhere (a writer thread) whatever happens to its caller:
+    `submit` queues the record and returns the future the writer settles, no task needed."""
+
+    def submit(self, entry: LedgerEntry) -> asyncio.Future[None]: ...
 
 
 class FetchingLedger(ABC):

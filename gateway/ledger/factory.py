@@ -56,7 +56,7 @@ def parse_url(url: str | None) -> tuple[str, str]:
 async def build_ledger(settings: Settings) -> SpooledLedger:
     """Open the configured store (creating and migrating as needed) behind its spool."""
     store = await open_store(settings)
-    spool = await Spool.open(spool_path(settings))
+    spool = await Spool.open(spool_path(settings), "FULL")  # outage-only: fsync each commit
     circuit = Circuit("ledger", circuit_config(settings))
     return SpooledLedger(store, spool, circuit, wait_s=settings.ledger_wait_ms / 1000).start()
 

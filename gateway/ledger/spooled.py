@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from gateway.circuit import Circuit
-from gateway.ledger.base import RecordSource
+from gateway.ledger.base import RecordSource, Submitting
 from gateway.ledger.spool import Spool
 from gateway.ledger.verdicts import Verdict, VerdictStore
 from kernel.protocols import Ledger, LedgerEntry
@@ -38,6 +38,7 @@ class SpooledLedger:
         self.spool = spool
         self.circuit = circuit
         self._wait_s = wait_s
+        self._submit = store.submit if isinstance(store, Submitting) else None
         self._late: set[asyncio.Future[None]] = set()
         self._spooled = asyncio.Event()
         self._drainer: asyncio.Task[None] | None = None
@@ -48,26 +49,61 @@ class SpooledLedger:
         return self
 
     async def record(self, entry: LedgerEntry) -> None:
-        """Returns once `entry` is committed to the store or to the spool."""
-        # Shielded: a request cancelled mid-write must not leave its row in neither place.
-        await asyncio.shield(self._record(entry))
+        """Returns once `entry` is committed to the store or to the spool.
 
-    async def _record(self, entry: LedgerEntry) -> None:
-        if self.circuit.allow():
-            write = asyncio.ensure_future(self.store.record(entry))
-            try:
-                await asyncio.wait_for(asyncio.shield(write), self._wait_s)
-            except Exception as exc:
-                self.circuit.failed()
-                self._keep_late(write)
-                log.warning("ledger store %s; request %s spooled", _why(exc), entry.request_id)
-            else:
-                if self.circuit.state != "closed":
-                    self._spooled.set()  # the store is back: drain what it missed now
-                self.circuit.succeeded()
-                return
+        A caller cancelled meanwhile (a client gone) must not leave its row in neither place:
+        the wait for the store, and the spooling after it, then go on in a background task."""
+        if not self.circuit.allow():
+            await asyncio.shield(self._to_spool(entry))
+            return
+        write = self._write(entry)
+        try:
+            async with asyncio.timeout(self._wait_s):
+                await asyncio.shield(write)  # a timeout or cancel stops the wait, not the write
+        except asyncio.CancelledError:
+            self._keep(asyncio.ensure_future(self._settle(write, entry)))
+            raise
+        except Exception as exc:
+            await asyncio.shield(self._missed(write, entry, exc))
+        else:
+            self._stored()
+
+    def _write(self, entry: LedgerEntry) -> asyncio.Future[None]:
+        """The store's write of `entry`, running whether or not anyone awaits it (one task per
+        record only for stores that need one)."""
+        if self._submit is not None:
+            return self._submit(entry)
+        return asyncio.ensure_future(self.store.record(entry))
+
+    async def _settle(self, write: asyncio.Future[None], entry: LedgerEntry) -> None:
+        """What `record` does after its caller was cancelled: the same bounded wait, else spool."""
+        try:
+            await asyncio.wait_for(asyncio.shield(write), self._wait_s)
+        except Exception as exc:
+            await self._missed(write, entry, exc)
+        else:
+            self._stored()
+
+    def _stored(self) -> None:
+        if self.circuit.state != "closed":
+            self._spooled.set()  # the store is back: drain what it missed now
+        self.circuit.succeeded()
+
+    async def _missed(
+        self, write: asyncio.Future[None], entry: LedgerEntry, exc: Exception
+    ) -> None:
+        self.circuit.failed()
+        self._keep_late(write)
+        log.warning("ledger store %s; request %s spooled", _why(exc), entry.request_id)
+        await self._to_spool(entry)
+
+    async def _to_spool(self, entry: LedgerEntry) -> None:
         await self.spool.record(entry)
         self._spooled.set()
+
+    def _keep(self, task: asyncio.Future[None]) -> None:
+        self._late.add(task)
+        task.add_done_callback(_settled(self._late))
 
     def _keep_late(self, write: asyncio.Future[None]) -> None:
         """Hold a slow write until it settles (its outcome no longer matters: the spool has it)."""

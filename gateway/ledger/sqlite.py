@@ -3,8 +3,9 @@
 Writes go through one dedicated writer thread that commits each batch before the awaiting
 `record()` calls return (group commit: requests that arrive while a commit is in flight share
 the next one). The pipeline records before it sends the answer, so an answered request is in the
-WAL file by the time the client sees it: it survives `kill -9` of the gateway, and with
-`synchronous=FULL` (the default) also a power cut. Reports read through their own connections;
+WAL file by the time the client sees it: it survives `kill -9` of the gateway (the WAL write
+is in the OS page cache); with `synchronous=FULL` (opt-in; the default is NORMAL) it is also
+fsynced, so it survives an OS crash or power cut. Reports read through their own connections;
 WAL lets them run while the writer commits.
 """
 
@@ -47,14 +48,14 @@ def parse_ts(text: str) -> datetime:
 class SqliteLedger(FetchingLedger):
     """A `Ledger` in one SQLite file. Build with `await SqliteLedger.open(path)`."""
 
-    def __init__(self, path: Path, synchronous: Synchronous = "FULL") -> None:
+    def __init__(self, path: Path, synchronous: Synchronous = "NORMAL") -> None:
         self.path = path
         self._synchronous = synchronous
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._write_loop, name="ledger-writer", daemon=True)
 
     @classmethod
-    async def open(cls, path: Path, synchronous: Synchronous = "FULL") -> Self:
+    async def open(cls, path: Path, synchronous: Synchronous = "NORMAL") -> Self:
         """Create or migrate the file, then start the writer thread."""
         ledger = cls(path, synchronous)
         await asyncio.to_thread(ledger._migrate)
@@ -63,12 +64,17 @@ class SqliteLedger(FetchingLedger):
 
     async def record(self, entry: LedgerEntry) -> None:
         """Returns once the entry is committed (or raises what the commit raised)."""
+        await self.submit(entry)
+
+    def submit(self, entry: LedgerEntry) -> asyncio.Future[None]:
+        """Queue the entry for the writer; the future settles once it is committed. Cancelling
+        the future does not stop the write (`Submitting`)."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
         row = list(to_row(entry))
         row[1] = sqlite_ts(entry.timestamp)
         self._queue.put((tuple(row), loop, done))
-        await done
+        return done
 
     async def fetch(
         self, *, since: datetime, until: datetime, tenant: str | None = None

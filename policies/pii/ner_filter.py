@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +75,7 @@ class NameFilter:
         return word.lower() in self._places
 
     def refine(
-        self, text: str, findings: Iterable[Finding], names: frozenset[str] = frozenset()
+        self, text: str, findings: Iterable[Finding], names: Container[str] = frozenset()
     ) -> list[Finding]:
         """`findings` of a name model on `text`, corrected; `names` are known first and last
         names (lower case)."""
@@ -101,7 +101,7 @@ class NameFilter:
             return None  # "in July", "the Pull Request", "in Main": a word, not a place
         return f
 
-    def _person(self, text: str, f: Finding, names: frozenset[str]) -> Finding | None:
+    def _person(self, text: str, f: Finding, names: Container[str]) -> Finding | None:
         value = text[f.start : f.end]
         words = value.split()
         first = words[0]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
@@ -90,12 +90,28 @@ _NONE: tuple[str, ...] = ()
 
 
 def word_lists(gazetteers: Gazetteers) -> WordLists:
-    """The lists inverted: for each listed word, the names of its lists (in name order)."""
-    out: dict[str, list[str]] = {}
+    """The lists inverted: for each listed word, the names of its lists (in name order). Words
+    in the same lists share one tuple (a few distinct ones for ~25k words)."""
+    out: dict[str, tuple[str, ...]] = {}
+    shared: dict[tuple[str, ...], tuple[str, ...]] = {}
     for name in sorted(gazetteers):
         for word in gazetteers[name]:
-            out.setdefault(word, []).append(name)
-    return {word: tuple(names) for word, names in out.items()}
+            names = (*out.get(word, _NONE), name)
+            out[word] = shared.setdefault(names, names)
+    return out
+
+
+class ListedAs(Container[str]):
+    """The words of `lists` that are in any of the lists `names` (e.g. every first or last
+    name), without a set of their own: a lookup in `lists` and a test of the shared tuple."""
+
+    def __init__(self, lists: WordLists, names: Iterable[str]) -> None:
+        wanted = frozenset(names)
+        self._lists = lists
+        self._hits = frozenset(t for t in set(lists.values()) if wanted.intersection(t))
+
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and self._lists.get(word, _NONE) in self._hits
 
 
 def features(tokens: Sequence[Token], rows: Sequence[int], lists: WordLists) -> list[list[str]]:
@@ -217,9 +233,8 @@ class _Model:
         self.weights = weights.astype(np.float32)
         self.bias = bias.astype(np.float32)
         self.labels = list(labels)
-        self.gazetteers = gazetteers
-        self.lists = word_lists(gazetteers)
-        self.names = gazetteers.get("first", frozenset()) | gazetteers.get("last", frozenset())
+        self.lists = word_lists(gazetteers)  # the gazetteers' sets are not kept: lists has them
+        self.names = ListedAs(self.lists, ("first", "last"))
         self.threshold = threshold
         self.outside = self.labels.index(OUTSIDE)
 

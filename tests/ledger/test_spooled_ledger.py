@@ -111,5 +111,42 @@ async def test_a_row_both_stored_and_spooled_is_kept_once(tmp_path):
         await ledger.aclose()
 
 
+async def test_a_caller_cancelled_while_the_store_hangs_still_leaves_its_row_spooled(tmp_path):
+    ledger, store = await spooled(tmp_path)
+    try:
+        [entry] = sample_entries(1)
+        store.mode = "hang"
+        caller = asyncio.ensure_future(ledger.record(entry))
+        await asyncio.sleep(0.01)  # waiting on the store now
+        caller.cancel()
+        await asyncio.gather(caller, return_exceptions=True)
+        assert caller.cancelled()
+        await settle(lambda: _equal(ledger.spool.count(), 1))  # after the bounded wait
+    finally:
+        await ledger.aclose()
+
+
+async def test_a_caller_cancelled_mid_write_still_leaves_its_row_in_the_sqlite_store(tmp_path):
+    store = await SqliteLedger.open(tmp_path / "store.db")
+    spool = await Spool.open(tmp_path / "spool.db")
+    ledger = SpooledLedger(store, spool, Circuit("ledger"), wait_s=0.1).start()
+    try:
+        [entry] = sample_entries(1)
+        caller = asyncio.ensure_future(ledger.record(entry))
+        await asyncio.sleep(0)  # queued for the writer thread, awaiting its commit
+        caller.cancel()
+        await asyncio.gather(caller, return_exceptions=True)
+
+        async def landed() -> bool:
+            return [e.request_id for e in await store.fetch(since=START, until=END)] == [
+                entry.request_id
+            ]
+
+        await settle(landed)
+        assert await spool.count() == 0
+    finally:
+        await ledger.aclose()
+
+
 async def _equal(value, expected) -> bool:  # type: ignore[no-untyped-def]
     return await value == expected
