@@ -19,15 +19,15 @@ from training.router.metrics import Array, threshold_for_share
 
 __all__ = [
     "Operating",
+    "fit",
     "for_quality_floor",
     "for_share",
     "operating_point",
+    "set_values",
     "threshold_for_share",
     "write_policy",
     "yaml_snippet",
 ]
-
-_DIFFICULTY_GTE = re.compile(r"(difficulty_gte:\s*)([0-9]*\.?[0-9]+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +70,14 @@ def for_quality_floor(scores: Array, local_ok: Array, floor: float) -> Operating
     return best
 
 
+def fit(scores: Array, local_ok: Array, share: float | None, floor: float | None) -> Operating:
+    """The threshold for a target local `share`, or else for a quality `floor`."""
+    if share is not None:
+        return for_share(scores, local_ok, share)
+    assert floor is not None
+    return for_quality_floor(scores, local_ok, floor)
+
+
 def yaml_snippet(threshold: float) -> str:
     """The route rule to paste into a policy file."""
     return (
@@ -82,8 +90,15 @@ def yaml_snippet(threshold: float) -> str:
 
 def write_policy(path: Path, threshold: float) -> int:
     """Set every `difficulty_gte:` value in the policy file; returns how many were replaced."""
+    return set_values(path, "difficulty_gte", threshold)
+
+
+def set_values(path: Path, key: str, value: float) -> int:
+    """Replace the number after every `key:` in a policy file in place (comments and layout
+    kept); returns how many were replaced."""
+    pattern = re.compile(rf"({re.escape(key)}:\s*)([0-9]*\.?[0-9]+)")
     text = path.read_text(encoding="utf-8")
-    new, count = _DIFFICULTY_GTE.subn(lambda m: f"{m.group(1)}{threshold:.4f}", text)
+    new, count = pattern.subn(lambda m: f"{m.group(1)}{value:.4f}", text)
     if count:
         path.write_text(new, encoding="utf-8")
     return count

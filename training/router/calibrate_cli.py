@@ -80,10 +80,6 @@ def run_calibration(
         fit_rows, held_rows = read_split(dataset, "validation"), read_split(dataset, "test")
     fit_scores, fit_ok = _arrays(fit_rows, model)
     held_scores, held_ok = _arrays(held_rows, model)
-    if target_local_share is not None:
-        fitted = calibrate.for_share(fit_scores, fit_ok, target_local_share)
-    else:
-        assert quality_floor is not None
-        fitted = calibrate.for_quality_floor(fit_scores, fit_ok, quality_floor)
+    fitted = calibrate.fit(fit_scores, fit_ok, target_local_share, quality_floor)
     held = calibrate.operating_point(fitted.threshold, held_scores, held_ok)
     return CalibrationResult(fitted, held, len(fit_scores), len(held_scores))

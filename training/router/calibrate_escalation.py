@@ -14,7 +14,6 @@ deployed local model.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,8 +22,6 @@ import numpy as np
 from training.router import calibrate
 from training.router.label_local import read_labels
 from training.router.records import stable_id
-
-_MIN_CONFIDENCE = re.compile(r"(min_confidence:\s*)([0-9]*\.?[0-9]+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +60,8 @@ def fit(
     ok = np.array([1.0 if r["local_ok"] else 0.0 for r in rows])
     held = np.array([int(stable_id(str(r["id"])), 16) % 2 == 1 for r in rows])
     doubt = 1.0 - confidence  # "difficulty" of the answer: high doubt escalates
-    if target_escalation_share is not None:
-        fitted = calibrate.for_share(doubt[~held], ok[~held], 1.0 - target_escalation_share)
-    else:
-        assert quality_floor is not None
-        fitted = calibrate.for_quality_floor(doubt[~held], ok[~held], quality_floor)
+    keep = None if target_escalation_share is None else 1.0 - target_escalation_share
+    fitted = calibrate.fit(doubt[~held], ok[~held], keep, quality_floor)
     held_out = calibrate.operating_point(fitted.threshold, doubt[held], ok[held])
     return EscalationFit(
         min_confidence=float(np.clip(1.0 - fitted.threshold, 0.0, 1.0)),
@@ -91,8 +85,4 @@ def _auc(ok: np.ndarray, confidence: np.ndarray) -> float | None:
 
 def write_policy(path: Path, min_confidence: float) -> int:
     """Set every `min_confidence:` value in the policy file; returns how many were replaced."""
-    text = path.read_text(encoding="utf-8")
-    new, count = _MIN_CONFIDENCE.subn(lambda m: f"{m.group(1)}{min_confidence:.4f}", text)
-    if count:
-        path.write_text(new, encoding="utf-8")
-    return count
+    return calibrate.set_values(path, "min_confidence", min_confidence)

@@ -85,10 +85,6 @@ def fit(
     scores = np.array([s[key] for s in classifier.score_batch([str(r["text"]) for r in rows])])
     ok = np.array([1.0 if r["local_ok"] else 0.0 for r in rows])
     held = np.array([int(stable_id(str(r["id"])), 16) % 2 == 1 for r in rows])
-    if target_local_share is not None:
-        fitted = calibrate.for_share(scores[~held], ok[~held], target_local_share)
-    else:
-        assert quality_floor is not None
-        fitted = calibrate.for_quality_floor(scores[~held], ok[~held], quality_floor)
+    fitted = calibrate.fit(scores[~held], ok[~held], target_local_share, quality_floor)
     held_out = calibrate.operating_point(fitted.threshold, scores[held], ok[held])
     return LocalCalibration(alias, profile, len(rows), float(ok.mean()), fitted, held_out)
