@@ -132,3 +132,50 @@ def test_final_number_extraction(completion: str, expected: str | None) -> None:
 
 def test_gold_answer() -> None:
     assert gold_answer("48/2 = 24\n#### 1,072") == "1072"
+
+
+def _labelled_rows(n: int, source: str, flip: bool) -> list[dict[str, object]]:
+    """Rows with one feature x = ±1 and a 7b-class label equal to x > 0 (flipped on request)."""
+    head = "difficulty@7b-class"
+    return [
+        {
+            **{h: None for h in HEADS},
+            head: float((i % 2 == 0) != flip),
+            f"{head}_source": source,
+            "source": source,
+        }
+        for i in range(n)
+    ]
+
+
+def test_an_excluded_label_source_never_trains_its_head() -> None:
+    """Proxy rows whose labels contradict the measured ones: with the pair excluded, the head
+    learns only the measured rows; without, the contradiction pulls it to chance."""
+    from dataclasses import replace
+
+    from training.router.train import EXCLUDED_LABELS, fit_heads
+
+    head = "difficulty@7b-class"
+    assert (head, "mmlu_mixtral") in EXCLUDED_LABELS
+    rows = _labelled_rows(40, "routerdc", flip=False) + _labelled_rows(400, "mmlu_mixtral", True)
+    x = np.array([[1.0 if i % 2 == 0 else -1.0] for n in (40, 400) for i in range(n)])
+    config = replace(TINY, balance_sources=False)
+    kept = fit_heads(x, rows, x, rows, config, (head,))[head]
+    assert kept.coef[0] > 0  # follows the measured rows
+    pooled = fit_heads(x, rows, x, rows, replace(config, excluded_labels=()), (head,))[head]
+    assert pooled.coef[0] < 0  # the 400 contradicting rows win when they train
+
+
+def test_a_model_trained_before_exclusions_is_rebuilt_without_them() -> None:
+    import json
+
+    from router.classifier import models_dir
+    from training.router.recipe import recipe_from
+
+    training = json.loads((models_dir() / "training.json").read_text("utf-8"))
+    assert "excluded_labels" in training  # the shipped model records what it left out
+    old = {k: v for k, v in training.items() if k != "excluded_labels"}
+    config, _ = recipe_from(old, DATASET, models_dir())
+    assert config.excluded_labels == ()
+    config, _ = recipe_from(training, DATASET, models_dir())
+    assert ("difficulty@7b-class", "mmlu_mixtral") in config.excluded_labels

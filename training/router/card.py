@@ -64,7 +64,9 @@ def routellm_table(metrics: dict[str, Any]) -> str:
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     names = {
-        "mmlu_leave_subject_out": "MMLU, leave-subject-out (7b-class head; Mixtral vs GPT-4)",
+        "mmlu_leave_subject_out": (
+            "MMLU, leave-subject-out (the recipe trained on Mixtral's labels; Mixtral vs GPT-4)"
+        ),
         "gsm8k_7b-class": "GSM8K held out (7b-class head; RouterDC 7B vs always-right)",
         "gsm8k_smollm2-135m": "GSM8K held out (smollm2 head; measured vs always-right)",
     }

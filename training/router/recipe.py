@@ -41,6 +41,9 @@ def recipe_from(
         char_features=int(feats.get("char_features_max", 20000)),
         balance_sources=bool(training.get("balance_sources", True)),
         c_by_head=tuple((h, float(v["C"])) for h, v in sorted(training["heads"].items())),
+        excluded_labels=tuple(
+            (str(h), str(s)) for h, s in training.get("excluded_labels", [])
+        ),  # a model trained before exclusions existed excluded nothing
     )
     kind = training["representation"]
     tfidf = Tfidf(config.word_features, config.char_features)

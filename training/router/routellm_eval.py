@@ -4,7 +4,9 @@ MMLU (RouteLLM's own response files): the 57 subjects are split into `k` folds b
 the subject name; each fold trains on every other row of the dataset (RouterDC's MMLU rows are
 left out: their subjects are unknown) and scores the held-out subjects. The weak model is
 Mixtral-8x7B, the strong one GPT-4-1106, both measured: performance at cloud share c = mean
-correctness when the c most difficult prompts go to GPT-4 (`metrics.routellm_metrics`).
+correctness when the c most difficult prompts go to GPT-4 (`metrics.routellm_metrics`). As
+RouteLLM trains a router per model pair, the head here is the shipped recipe trained with
+Mixtral's labels, which the shipped 7b-class head leaves out (`train.EXCLUDED_LABELS`).
 
 GSM8K has no subjects: the whole benchmark is held out (its leave-one-source-out fold). The
 7b-class weak model is "most of RouterDC's 7-8B models solve it"; the strong model is assumed
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +57,7 @@ def mmlu_leave_subject_out(
 ) -> dict[str, Any]:
     """APGR, CPT(50%), CPT(80%) and the PGR curve of the 7b-class head on held-out subjects."""
     strong = gpt4_correct(data)
+    config = replace(config, excluded_labels=())  # the Mixtral/GPT-4 pair's own router
     keep = [r for r in rows if not (r["source"] == "mmlu" and subject_of(r) is None)]
     texts = [normalize(r["text"]) for r in keep]
     train_texts = [t for t, r in zip(texts, keep, strict=True) if r["split"] == "train"]
