@@ -211,10 +211,20 @@ def evaluate_cmd(
     loso_cap: int | None = typer.Option(
         None, help="Leave-one-source-out on at most N rows per family (seeded sample)."
     ),
+    latency_only: bool = typer.Option(
+        False, help="Only re-time the model (on a quieter machine) and re-render the card."
+    ),
 ) -> None:
     """Leave-one-source-out, RouteLLM metrics, probe agreement, test split and latency of the
     shipped model; writes metrics, thresholds, the model card and docs/router.md."""
-    from training.router.publish import publish
+    from training.router.publish import publish, retime
+
+    if latency_only:
+        for t in retime(models, docs, latency_runs)["latency"]:
+            console.print(
+                f"~{t['tokens']} tokens: p50 {t['p50_ms']:.2f} ms, p99 {t['p99_ms']:.2f} ms"
+            )
+        return
 
     metrics = publish(
         dataset, models, docs, data, probes, (labels, everyday), latency_runs, loso_cap

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from router.profiles import difficulty_key
@@ -99,3 +101,22 @@ def test_choice_grading_matches_whole_words_only() -> None:
     task = gradable.Task("compare", "?", ("no", "yes"), "choice")
     assert gradable.grade(task, "No.")
     assert not gradable.grade(task, "I know the answer: yes")
+
+
+def test_retime_replaces_only_the_latency_and_rerenders_the_card(tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    from router.classifier import models_dir
+    from training.router.publish import retime
+
+    models = tmp_path / "models"
+    shutil.copytree(models_dir(), models)
+    before = json.loads((models / "metrics.json").read_text("utf-8"))
+    (models / "model_card.md").write_text("stale", encoding="utf-8")
+    after = retime(models, tmp_path / "docs", latency_runs=3)
+    assert [t["runs"] for t in after["latency"]] == [3, 3, 3]
+    assert after["loso"] == json.loads((models / "metrics.json").read_text("utf-8"))["loso"]
+    assert after["loso"] == before["loso"] and after["probes"] == before["probes"]
+    assert "leave-one-source-out" in (models / "model_card.md").read_text("utf-8")
+    assert (tmp_path / "docs" / "router.md").exists()

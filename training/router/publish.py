@@ -113,14 +113,28 @@ def publish(
         },
         "training": training,
     }
+    _write(metrics, models, docs)
+    rounded = {k: round(v, 4) for k, v in thresholds.items()}
+    note = {"note": "Cost-based: difficulty 0.5, sensitivity 1/3 (training/router/evaluate.py)."}
+    (models / "thresholds.json").write_text(json.dumps({**rounded, **note}, indent=1) + "\n")
+    return metrics
+
+
+def retime(models: Path, docs: Path, latency_runs: int) -> dict[str, Any]:
+    """Only re-measure latency (it depends on the machine's load, the rest does not) and
+    re-render the card and report from the existing `metrics.json`."""
+    metrics = json.loads((models / "metrics.json").read_text("utf-8"))
+    timed = latency.measure(models / "model.onnx", runs=latency_runs)
+    return _write({**metrics, "latency": [asdict(t) for t in timed]}, models, docs)
+
+
+def _write(metrics: dict[str, Any], models: Path, docs: Path) -> dict[str, Any]:
+    """metrics.json (with the hand-kept candidate comparison), the card and docs/router.md."""
     comparison = models / "comparison.json"
     if comparison.exists():
         metrics["comparison"] = json.loads(comparison.read_text("utf-8"))
     metrics = _jsonable(metrics)
     (models / "metrics.json").write_text(json.dumps(metrics, indent=1, sort_keys=True) + "\n")
-    rounded = {k: round(v, 4) for k, v in thresholds.items()}
-    note = {"note": "Cost-based: difficulty 0.5, sensitivity 1/3 (training/router/evaluate.py)."}
-    (models / "thresholds.json").write_text(json.dumps({**rounded, **note}, indent=1) + "\n")
     docs.mkdir(parents=True, exist_ok=True)
     (docs / "router.md").write_text(card.router_doc(metrics, COMMAND), encoding="utf-8")
     (models / "model_card.md").write_text(card.model_card(metrics, COMMAND), encoding="utf-8")
