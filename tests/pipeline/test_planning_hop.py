@@ -1,0 +1,48 @@
+"""Small requests are planned on the event loop, large ones on the planner thread: same plan."""
+
+from __future__ import annotations
+
+import threading
+
+from stages_support import rig
+
+from gateway.pipeline.admission import Admission
+from gateway.pipeline.planning import INLINE_CHARS, scanned_chars
+from kernel.types import ChatRequest, Message
+
+NAMED = "Please forward this to Margaret Thompson before Friday. "
+
+
+def test_scanned_chars_counts_every_scanned_text_and_stops_past_the_limit():
+    req = ChatRequest(
+        model="auto",
+        user="u-7",
+        messages=[Message(role="system", content="Be brief."), Message(role="user", content="Hi")],
+    )
+    assert scanned_chars(req) == len("u-7") + len("Be brief.") + len("Hi")
+    long = ChatRequest(model="auto", messages=[Message(role="user", content="x" * 10)] * 1000)
+    assert INLINE_CHARS < scanned_chars(long) <= INLINE_CHARS + 10
+
+
+async def test_small_and_large_requests_get_the_same_plan_on_different_threads(
+    tmp_path, monkeypatch
+):
+    r = rig(tmp_path, difficulty=0.1)
+    planner = r.pipeline._planner
+    threads: list[str] = []
+    plan_now = planner.plan_now
+
+    def recording(ex, admission):  # type: ignore[no-untyped-def]
+        threads.append(threading.current_thread().name)
+        return plan_now(ex, admission)
+
+    monkeypatch.setattr(planner, "plan_now", recording)
+    small = await planner.plan(r.exchange(NAMED), Admission())
+    large = await planner.plan(r.exchange(NAMED * (INLINE_CHARS // len(NAMED) + 1)), Admission())
+    assert threads[0] == threading.current_thread().name  # the event loop's own thread
+    assert threads[1].startswith("hybridgw-plan")
+    for plan in (small, large):
+        assert "PERSON" in plan.features.pii_types
+        cloud = plan.decision.candidates()[1]
+        assert "Margaret" not in plan.protection.outgoing(cloud).messages[0].text()
+    assert small.decision.candidates() == large.decision.candidates()
