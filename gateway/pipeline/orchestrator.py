@@ -69,6 +69,10 @@ class Pipeline:
         return await self._planner.screen(ex, texts)
 
     async def complete(self, ex: Exchange) -> tuple[ChatResponse, Route]:
+        with self._planner.serving():
+            return await self._complete(ex)
+
+    async def _complete(self, ex: Exchange) -> tuple[ChatResponse, Route]:
         plan, route = await self._plan(ex)
         cached = await self._cache.get(ex, plan)
         if cached is not None:
@@ -87,6 +91,10 @@ class Pipeline:
     async def stream(self, ex: Exchange) -> Streamed:
         """Start the stream (falling back until some backend yields a first chunk; a stream
         that may escalate is held back until judged)."""
+        with self._planner.serving():  # until the stream starts; the relay is not counted
+            return await self._stream(ex)
+
+    async def _stream(self, ex: Exchange) -> Streamed:
         plan, route = await self._plan(ex)
         served, route = await self._dispatch(ex, plan, route, self._dispatcher.open_stream)
         try:

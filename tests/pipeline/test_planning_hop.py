@@ -1,4 +1,5 @@
-"""Small requests are planned on the event loop, large ones on the planner thread: same plan."""
+"""A lone small request is planned on the event loop; a large one, or one among others being
+served, on the planner thread: the same plan either way."""
 
 from __future__ import annotations
 
@@ -37,12 +38,18 @@ async def test_small_and_large_requests_get_the_same_plan_on_different_threads(
         return plan_now(ex, admission)
 
     monkeypatch.setattr(planner, "plan_now", recording)
-    small = await planner.plan(r.exchange(NAMED), Admission())
-    large = await planner.plan(r.exchange(NAMED * (INLINE_CHARS // len(NAMED) + 1)), Admission())
+    with planner.serving():
+        small = await planner.plan(r.exchange(NAMED), Admission())
+        large = await planner.plan(
+            r.exchange(NAMED * (INLINE_CHARS // len(NAMED) + 1)), Admission()
+        )
+        with planner.serving():  # another request is being served meanwhile
+            crowded = await planner.plan(r.exchange(NAMED), Admission())
     assert threads[0] == threading.current_thread().name  # the event loop's own thread
-    assert threads[1].startswith("hybridgw-plan")
-    for plan in (small, large):
+    assert threads[1].startswith("hybridgw-plan") and threads[2].startswith("hybridgw-plan")
+    for plan in (small, large, crowded):
         assert "PERSON" in plan.features.pii_types
         cloud = plan.decision.candidates()[1]
         assert "Margaret" not in plan.protection.outgoing(cloud).messages[0].text()
     assert small.decision.candidates() == large.decision.candidates()
+    assert (small.features, small.decision) == (crowded.features, crowded.decision)
