@@ -91,10 +91,14 @@ class Pipeline:
     async def stream(self, ex: Exchange) -> Streamed:
         """Start the stream (falling back until some backend yields a first chunk; a stream
         that may escalate is held back until judged)."""
-        with self._planner.serving():  # until the stream starts; the relay is not counted
-            return await self._stream(ex)
+        release = self._planner.serve()  # until the relay's last chunk, or a failure to start
+        try:
+            return await self._stream(ex, release)
+        except BaseException:
+            release()
+            raise
 
-    async def _stream(self, ex: Exchange) -> Streamed:
+    async def _stream(self, ex: Exchange, release: Callable[[], None]) -> Streamed:
         plan, route = await self._plan(ex)
         served, route = await self._dispatch(ex, plan, route, self._dispatcher.open_stream)
         try:
@@ -104,7 +108,10 @@ class Pipeline:
             raise
 
         async def finish(outcome: Outcome) -> None:
-            await self._finish(ex, plan, outcome)
+            try:
+                await self._finish(ex, plan, outcome)
+            finally:
+                release()
 
         return Streamed(route, relay(ex, route, served, plan.protection, finish))
 

@@ -1,7 +1,8 @@
 """Planning: scan, classify and decide — everything known before a backend is called.
 
 The whole stage is one blocking function. When the request is the only one this process is
-serving and has at most `INLINE_CHARS` characters to scan, it runs on the event loop itself:
+serving (a stream counts until its last chunk) and has at most `INLINE_CHARS` characters to
+scan, it runs on the event loop itself:
 nothing else waits for the loop, the plan takes at most ~2 ms (about 1 ms per 1,000
 characters), and at c=1 on a busy 2-core machine the hop to a thread and back cost ~0.2 ms of
 CPU and latency per request (a wake-up and usually a core change). Otherwise it runs on the
@@ -19,7 +20,7 @@ redacted copy for every cloud hop (first choice or fallback) are computed once, 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -80,14 +81,28 @@ class Planner:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hybridgw-plan")
         self._serving = 0
 
+    def serve(self) -> Callable[[], None]:
+        """Count a request as being served until the returned callable is called (once; later
+        calls do nothing). See the module docstring for why planning asks."""
+        self._serving += 1
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                self._serving -= 1
+
+        return release
+
     @contextmanager
     def serving(self) -> Iterator[None]:
-        """Count a request as being served while the block runs (see the module docstring)."""
-        self._serving += 1
+        """`serve()` for the duration of the block."""
+        release = self.serve()
         try:
             yield
         finally:
-            self._serving -= 1
+            release()
 
     @traced("hybridgw.plan")
     async def plan(self, ex: Exchange, admission: Admission) -> Plan:

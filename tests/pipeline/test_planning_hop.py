@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from stages_support import rig
 
 from gateway.pipeline.admission import Admission
 from gateway.pipeline.planning import INLINE_CHARS, scanned_chars
+from kernel.errors import BackendUnavailable
+from kernel.fakes import ScriptedBackend
 from kernel.types import ChatRequest, Message
 
 NAMED = "Please forward this to Margaret Thompson before Friday. "
@@ -53,3 +56,27 @@ async def test_small_and_large_requests_get_the_same_plan_on_different_threads(
         assert "Margaret" not in plan.protection.outgoing(cloud).messages[0].text()
     assert small.decision.candidates() == large.decision.candidates()
     assert (small.features, small.decision) == (crowded.features, crowded.decision)
+
+
+async def test_a_request_counts_as_served_until_it_ends_a_stream_until_its_last_chunk(tmp_path):
+    r = rig(tmp_path)
+    planner = r.pipeline._planner
+    await r.pipeline.complete(r.exchange("Say hello."))
+    assert planner._serving == 0
+    streamed = await r.pipeline.stream(r.exchange("Say hello.", stream=True))
+    assert planner._serving == 1  # relaying: a request planned now would go to the thread
+    _ = [c async for c in streamed.chunks]
+    assert planner._serving == 0
+
+
+async def test_a_stream_that_fails_to_start_is_no_longer_counted(tmp_path):
+    down = tmp_path / "down"
+    down.mkdir()
+    failing = rig(
+        down,
+        local=ScriptedBackend.failing(BackendUnavailable("down")),
+        cloud=ScriptedBackend.failing(BackendUnavailable("down")),
+    )
+    with pytest.raises(BackendUnavailable):
+        await failing.pipeline.stream(failing.exchange("Say hello.", stream=True))
+    assert failing.pipeline._planner._serving == 0
