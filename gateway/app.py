@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-import queue
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from logging.handlers import QueueHandler, QueueListener
 
 from fastapi import FastAPI
 
+from gateway import log_lines
 from gateway.api.errors import install_error_handlers
 from gateway.settings import Settings
 from kernel.protocols import Backend, Classifier, Ledger
@@ -36,7 +34,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        stop_logging = _configure_logging(active.log_level)
+        stop_logging = log_lines.configure(active.log_level)
         try:
             services = await build_services(
                 active, classifier=classifier, ledger=ledger, backends=backends
@@ -98,29 +96,3 @@ def _allow_browsers(app: FastAPI, origins: list[str]) -> None:
         ],
         max_age=600,
     )
-
-
-def _configure_logging(level: str) -> Callable[[], None]:
-    """Give the gateway's loggers a handler when the host process set none (uvicorn sets up
-    only its own): one line per request — ids, route, counts, timings, never text.
-
-    The lines are written to stderr by a listener thread, not by the event loop: a write that
-    blocks (a slow disk or a full pipe) must not stall every request. Returns what undoes this
-    at shutdown: write what is queued, stop the thread, detach the handler."""
-    gateway_log = logging.getLogger("gateway")
-    gateway_log.setLevel(level.upper())
-    if logging.getLogger().handlers or gateway_log.handlers:
-        return lambda: None
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-    to_queue = QueueHandler(lines)
-    gateway_log.addHandler(to_queue)
-    listener = QueueListener(lines, handler)
-    listener.start()
-
-    def stop() -> None:
-        listener.stop()
-        gateway_log.removeHandler(to_queue)
-
-    return stop

@@ -69,6 +69,10 @@ class Pipeline:
         return await self._planner.screen(ex, texts)
 
     async def complete(self, ex: Exchange) -> tuple[ChatResponse, Route]:
+        with self._planner.serving():
+            return await self._complete(ex)
+
+    async def _complete(self, ex: Exchange) -> tuple[ChatResponse, Route]:
         plan, route = await self._plan(ex)
         cached = await self._cache.get(ex, plan)
         if cached is not None:
@@ -87,6 +91,14 @@ class Pipeline:
     async def stream(self, ex: Exchange) -> Streamed:
         """Start the stream (falling back until some backend yields a first chunk; a stream
         that may escalate is held back until judged)."""
+        release = self._planner.serve()  # until the relay's last chunk, or a failure to start
+        try:
+            return await self._stream(ex, release)
+        except BaseException:
+            release()
+            raise
+
+    async def _stream(self, ex: Exchange, release: Callable[[], None]) -> Streamed:
         plan, route = await self._plan(ex)
         served, route = await self._dispatch(ex, plan, route, self._dispatcher.open_stream)
         try:
@@ -96,7 +108,10 @@ class Pipeline:
             raise
 
         async def finish(outcome: Outcome) -> None:
-            await self._finish(ex, plan, outcome)
+            try:
+                await self._finish(ex, plan, outcome)
+            finally:
+                release()
 
         return Streamed(route, relay(ex, route, served, plan.protection, finish))
 
