@@ -3,6 +3,11 @@
 Each prompt is ~190k characters (under `HYBRIDGW_MAX_PROMPT_CHARS`) of numbers and contact-like
 text, which is what the PII scan's patterns work hardest on. Before the scan left the event loop,
 four such prompts stalled every other request, `/healthz` included, for seconds.
+
+The bound is relative, measured in the same run: a loop that scans blocks at least one probe for
+a whole scan, so the probes' p99 must stay under half the time one such scan takes here. (A
+fixed 50 ms bound failed on a loaded 2-core machine at 63 ms, and passed with the scan's
+windowing turned off on a quiet one: it measured the machine, not the gateway.)
 """
 
 from __future__ import annotations
@@ -16,7 +21,6 @@ from support import AUTH, chat_body, policy_yaml
 
 URL = "/v1/chat/completions"
 PROMPT_CHARS = 190_000
-HEALTHZ_P99_S = 0.050
 # The shipped default policy's PII entities (policies/examples/default.yaml), pattern types only.
 PII = """\
 pii:
@@ -43,9 +47,22 @@ def hostile_prompt(seed: int) -> str:
     return " ".join(parts)[:PROMPT_CHARS]
 
 
+def one_scan_s(prompt: str) -> float:
+    """Seconds the policy's pattern scan takes over `prompt` on this machine, now."""
+    from policies.pii.scanner import PiiScanner
+
+    scanner = PiiScanner(
+        [line.split(":")[0].strip() for line in PII.splitlines()[2:]], use_model=False
+    )
+    started = time.perf_counter()
+    scanner.scan(prompt)
+    return time.perf_counter() - started
+
+
 @pytest.mark.slow
 async def test_healthz_p99_under_hostile_prompt_load(gateway, write_policy, cloud_mock, local_mock):
     prompts = [hostile_prompt(i) for i in range(4)]
+    blocked_loop_s = one_scan_s(prompts[0])  # what one probe would wait if the loop scanned
     policy = write_policy(policy_yaml(cloud_mock.base_url, local_mock.base_url, PII))
     async with gateway(policy=policy) as gw:
         assert (await gw.client.post(URL, json=chat_body(), headers=AUTH)).status_code == 200
@@ -70,6 +87,7 @@ async def test_healthz_p99_under_hostile_prompt_load(gateway, write_policy, clou
     assert all(a.status_code < 500 for a in answers)
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    assert len(latencies) >= 3 and p99 < HEALTHZ_P99_S, (
+    assert len(latencies) >= 3 and p99 < blocked_loop_s / 2, (
         f"/healthz p99 {p99 * 1000:.0f} ms over {len(latencies)} probes (max {latencies[-1]:.2f} s)"
+        f"; one scan takes {blocked_loop_s * 1000:.0f} ms"
     )
