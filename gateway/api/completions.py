@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.api.body import parse_model, read_body
@@ -22,6 +22,7 @@ from gateway.api.edge import new_request_id, open_exchange, route_headers
 from gateway.api.internal import chat_request
 from gateway.api.openai.errors import error_body
 from gateway.api.openai.sse import DONE
+from gateway.api.streaming import RelayedResponse
 from gateway.auth import authenticate
 from kernel.errors import GatewayError, InvalidRequest
 from kernel.types import ChatChunk, ChatRequest, ChatResponse, StreamOptions
@@ -90,7 +91,7 @@ def completion_body(response: ChatResponse, request_id: str) -> dict[str, Any]:
 
 async def completion_events(
     chunks: AsyncIterator[ChatChunk], request_id: str
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """`text_completion` chunks as SSE, then `[DONE]`; a late failure becomes an error event."""
     created = int(time.time())
     try:
@@ -125,11 +126,8 @@ async def completions(request: Request, services: ServicesDep) -> Response:
     ex = open_exchange(services, request_id, caller, policy, req)
     if req.stream:
         streamed = await services.pipeline.stream(ex)
-        return StreamingResponse(
-            completion_events(streamed.chunks, request_id),
-            media_type="text/event-stream",
-            headers={**route_headers(streamed.route), "cache-control": "no-cache"},
-        )
+        events = completion_events(streamed.chunks, request_id)
+        return RelayedResponse(streamed, events, route_headers(streamed.route))
     response, route = await services.pipeline.complete(ex)
     return Response(
         orjson.dumps(completion_body(response, request_id)),

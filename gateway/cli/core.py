@@ -112,9 +112,12 @@ async def _chat(
         if stream:
             streamed = await services.pipeline.stream(ex)
             _print_route(streamed.route)
-            async for chunk in streamed.chunks:
-                for choice in chunk.choices:
-                    console.print(choice.delta.content or "", end="", markup=False)
+            try:
+                async for chunk in streamed.chunks:
+                    for choice in chunk.choices:
+                        console.print(choice.delta.content or "", end="", markup=False)
+            finally:
+                await streamed.close()
             console.print()
         else:
             response, route = await services.pipeline.complete(ex)

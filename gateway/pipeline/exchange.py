@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from gateway.auth import Caller
@@ -56,5 +56,14 @@ class Explanation:
 
 @dataclass(frozen=True, slots=True)
 class Streamed:
+    """A started stream. Whoever serves it calls `close()` when done, however it ended: the
+    relay's own ending runs if it started, and a stream nobody read (the client left before
+    the first byte was sent) is recorded as abandoned, once."""
+
     route: Route
-    chunks: AsyncIterator[ChatChunk]
+    chunks: AsyncGenerator[ChatChunk, None]
+    abandon: Callable[[], Awaitable[None]]
+
+    async def close(self) -> None:
+        await self.chunks.aclose()
+        await self.abandon()

@@ -107,13 +107,22 @@ class Pipeline:
             await self._finish(ex, plan, Outcome.abandoned(route))
             raise
 
+        finished = False
+
         async def finish(outcome: Outcome) -> None:
+            nonlocal finished
+            if finished:
+                return
+            finished = True
             try:
                 await self._finish(ex, plan, outcome)
             finally:
                 release()
 
-        return Streamed(route, relay(ex, route, served, plan.protection, finish))
+        async def abandon() -> None:
+            await finish(Outcome.abandoned(route))  # nothing once the relay has finished
+
+        return Streamed(route, relay(ex, route, served, plan.protection, finish), abandon)
 
     async def _plan(self, ex: Exchange) -> tuple[Plan, Route]:
         plan = await self._planner.plan(ex, await self._admitter.admit(ex))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 
 from gateway.pipeline.dispatch import OpenStream, Served
@@ -48,7 +48,7 @@ async def relay(
     served: Served[OpenStream],
     protection: Protection,
     finish: Callable[[Outcome], Awaitable[None]],
-) -> AsyncIterator[ChatChunk]:
+) -> AsyncGenerator[ChatChunk, None]:
     """Yield the answer's chunks, restored; emit usage if asked; `finish` once when it ends."""
     tally = _Tally()
     restorer = protection.stream_restorer(served.target)
@@ -80,7 +80,7 @@ async def relay(
     except GatewayError as exc:
         status, error = exc.status, exc.code
         raise
-    except asyncio.CancelledError:
+    except (asyncio.CancelledError, GeneratorExit):  # the client left mid-way
         status, error = 499, "client_closed_request"
         raise
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 from fastapi import APIRouter, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 
 from gateway.api.anthropic.stream import message_events
 from gateway.api.anthropic.translate import to_chat_request, to_message
@@ -12,6 +12,7 @@ from gateway.api.anthropic.wire import CountTokensRequest, MessagesRequest
 from gateway.api.body import parse_model, read_body
 from gateway.api.deps import ServicesDep
 from gateway.api.edge import new_request_id, open_exchange, route_headers
+from gateway.api.streaming import RelayedResponse
 from gateway.auth import Caller, authenticate, authenticate_key
 from kernel.text import estimate_prompt_tokens
 from policies.schema import PolicyDocument
@@ -49,8 +50,7 @@ async def messages(request: Request, services: ServicesDep) -> Response:
             target.model if target else req.model,
             estimate_prompt_tokens(req),
         )
-        headers = {**route_headers(streamed.route), **ignored, "cache-control": "no-cache"}
-        return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+        return RelayedResponse(streamed, events, {**route_headers(streamed.route), **ignored})
     response, route = await services.pipeline.complete(ex)
     return Response(
         orjson.dumps(to_message(response, message_id)),

@@ -8,7 +8,7 @@ message_stop. A failure after the first byte becomes an `error` event.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,7 +77,7 @@ def _chunk_events(chunk: ChatChunk, blocks: _Blocks) -> list[bytes]:
 
 async def message_events(
     chunks: AsyncIterator[ChatChunk], message_id: str, model: str, input_estimate: int
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """Encode the internal stream as Anthropic SSE events."""
     start: dict[str, Any] = {
         "id": message_id,

@@ -8,13 +8,14 @@ Errors still go through the app's exception handlers, as for every other route.
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 from starlette.routing import Route
 
 from gateway.api.body import parse_model, read_body
 from gateway.api.deps import services_of
 from gateway.api.edge import ignored_params, new_request_id, open_exchange, route_headers
 from gateway.api.openai.sse import sse_events
+from gateway.api.streaming import RelayedResponse
 from gateway.auth import authenticate
 from kernel.types import ChatRequest
 
@@ -30,11 +31,8 @@ async def chat_completions(request: Request) -> Response:
     if req.stream:
         streamed = await services.pipeline.stream(ex)
         ignored = ignored_params(services, streamed.route, req)
-        return StreamingResponse(
-            sse_events(streamed.chunks),
-            media_type="text/event-stream",
-            headers={**route_headers(streamed.route, ignored), "cache-control": "no-cache"},
-        )
+        headers = route_headers(streamed.route, ignored)
+        return RelayedResponse(streamed, sse_events(streamed.chunks), headers)
     response, route = await services.pipeline.complete(ex)
     headers = route_headers(route, ignored_params(services, route, req))
     return Response(response.model_dump_json(), media_type="application/json", headers=headers)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from gateway.api.openai.errors import error_body
 from kernel.errors import GatewayError
@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 DONE = b"data: [DONE]\n\n"
 
 
-async def sse_events(chunks: AsyncIterator[ChatChunk]) -> AsyncIterator[bytes]:
+async def sse_events(chunks: AsyncIterator[ChatChunk]) -> AsyncGenerator[bytes, None]:
     """Encode chunks as SSE. A failure after the first byte becomes an `error` event."""
     try:
         async for chunk in chunks:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 from fastapi import APIRouter, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 
 from gateway.api.body import parse_model, read_body
 from gateway.api.deps import ServicesDep
@@ -12,6 +12,7 @@ from gateway.api.edge import new_request_id, open_exchange, route_headers
 from gateway.api.responses.stream import ResponseEvents, response_events
 from gateway.api.responses.translate import to_chat_request, to_response
 from gateway.api.responses.wire import ResponsesRequest
+from gateway.api.streaming import RelayedResponse
 from gateway.auth import authenticate
 
 router = APIRouter()
@@ -32,11 +33,8 @@ async def create_response(request: Request, services: ServicesDep) -> Response:
         streamed = await services.pipeline.stream(ex)
         target = streamed.route.target
         events = ResponseEvents(wire, request_id, target.model if target else req.model)
-        return StreamingResponse(
-            response_events(streamed.chunks, events),
-            media_type="text/event-stream",
-            headers={**route_headers(streamed.route), **extra, "cache-control": "no-cache"},
-        )
+        encoded = response_events(streamed.chunks, events)
+        return RelayedResponse(streamed, encoded, {**route_headers(streamed.route), **extra})
     response, route = await services.pipeline.complete(ex)
     return Response(
         orjson.dumps(to_response(wire, response, request_id)),

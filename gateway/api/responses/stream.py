@@ -10,7 +10,7 @@ token cap cut the answer) with usage. A failure after the first byte is an `erro
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,7 +155,7 @@ class ResponseEvents:
 
 async def response_events(
     chunks: AsyncIterator[ChatChunk], events: ResponseEvents
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     for out in events.start():
         yield out
     usage, finish = Usage(), "stop"
