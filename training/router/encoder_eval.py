@@ -37,10 +37,9 @@ from numpy.typing import NDArray
 from router.classifier import normalize
 from router.profiles import HEADS, difficulty_key
 from training.router import loso, loso_report
-from training.router.build_data import read_split
 from training.router.evaluate import decision_thresholds
 from training.router.features import Fitted
-from training.router.recipe import recipe_from
+from training.router.recipe import shipped_evaluation
 
 F32 = NDArray[np.float32]
 SHARES = (0.01, 0.05, 0.2, 0.5)
@@ -191,10 +190,8 @@ def run(
     scores: Path | None = None,
 ) -> dict[str, Any]:
     """Every candidate on the same capped LOSO rows (held-out scores written to `scores`)."""
-    training = json.loads((models / "training.json").read_text("utf-8"))
-    config, shipped = recipe_from(training, dataset, models)
-    everything = [r for s in ("train", "validation", "test") for r in read_split(dataset, s)]
-    rows = loso.capped(everything, cap)
+    ev = shipped_evaluation(dataset, models, cap)
+    config, shipped, rows = ev.config, ev.representation, ev.rows
     texts = [normalize(r["text"]) for r in rows]
     if limit is not None:  # timing estimate only
         started = time.perf_counter()

@@ -20,7 +20,7 @@ from training.router import card, latency, loso, loso_report, probe_eval, routel
 from training.router.build_data import read_split
 from training.router.evaluate import decision_thresholds, in_distribution, scored
 from training.router.label_gsm8k import summarize_labels
-from training.router.recipe import recipe_from
+from training.router.recipe import shipped_evaluation
 
 COMMAND = "hybridgw router evaluate"
 
@@ -64,10 +64,9 @@ def publish(
 ) -> dict[str, Any]:
     """Evaluate, time, and write the metrics, thresholds, card and report."""
     training = json.loads((models / "training.json").read_text("utf-8"))
-    config, representation = recipe_from(training, dataset, models)
-    everything = [r for s in ("train", "validation", "test") for r in read_split(dataset, s)]
-    rows = loso.capped(everything, loso_cap)
-    folds = loso.folds(rows, config, representation)
+    ev = shipped_evaluation(dataset, models, loso_cap)
+    config, representation, everything = ev.config, ev.representation, ev.everything
+    folds = loso.folds(ev.rows, config, representation)
     thresholds = decision_thresholds()
     classifier = OnnxClassifier(models / "model.onnx")
     test = scored(classifier.score_batch, read_split(dataset, "test"))

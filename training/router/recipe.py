@@ -7,6 +7,8 @@ training chose on validation, no grid search).
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,3 +57,24 @@ def recipe_from(
     if kind == "static+features":
         return config, StaticFeatures(static)
     return config, Concat(tfidf, static, float(training.get("dense_weight", 1.0)))
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """What every evaluation of the shipped model starts from."""
+
+    config: TrainConfig
+    representation: Representation
+    everything: list[dict[str, Any]]  # every row of every split
+    rows: list[dict[str, Any]]  # the leave-one-source-out sample
+
+
+def shipped_evaluation(dataset: Path, models: Path, loso_cap: int | None) -> Evaluation:
+    """The shipped recipe, the whole dataset and its seeded LOSO sample (`loso.capped`)."""
+    from training.router import loso
+    from training.router.build_data import read_split
+
+    training = json.loads((models / "training.json").read_text("utf-8"))
+    config, representation = recipe_from(training, dataset, models)
+    everything = [r for s in ("train", "validation", "test") for r in read_split(dataset, s)]
+    return Evaluation(config, representation, everything, loso.capped(everything, loso_cap))
