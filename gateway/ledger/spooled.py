@@ -42,6 +42,7 @@ class SpooledLedger:
         self._late: set[asyncio.Future[None]] = set()
         self._spooled = asyncio.Event()
         self._drainer: asyncio.Task[None] | None = None
+        self._closing = False
 
     def start(self) -> SpooledLedger:
         """Start draining (at once: a previous process may have left records behind)."""
@@ -78,7 +79,8 @@ class SpooledLedger:
     async def _settle(self, write: asyncio.Future[None], entry: LedgerEntry) -> None:
         """What `record` does after its caller was cancelled: the same bounded wait, else spool."""
         try:
-            await asyncio.wait_for(asyncio.shield(write), self._wait_s)
+            async with asyncio.timeout(self._wait_s):
+                await asyncio.shield(write)
         except Exception as exc:
             await self._missed(write, entry, exc)
         else:
@@ -169,7 +171,7 @@ class SpooledLedger:
         return len(batch)
 
     async def _drain_loop(self) -> None:
-        while True:
+        while not self._closing:
             try:
                 moved = await self.drain_once()
             except Exception:  # the spool file itself failed: keep trying, loudly
@@ -183,10 +185,14 @@ class SpooledLedger:
                 await asyncio.sleep(max(view.retry_in_s, 0.05))
                 continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._spooled.wait(), _IDLE_CHECK_S)
+                # Not wait_for: on Python 3.11 it swallows a cancel that lands as the event is
+                # set, and the drainer then outlived aclose() (a hung store: forever).
+                async with asyncio.timeout(_IDLE_CHECK_S):
+                    await self._spooled.wait()
 
     async def aclose(self) -> None:
         """Stop draining, give slow writes a moment, close store and spool."""
+        self._closing = True  # ends the drain loop even if a cancel were lost
         if self._drainer is not None:
             self._drainer.cancel()
             await asyncio.gather(self._drainer, return_exceptions=True)

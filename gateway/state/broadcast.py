@@ -59,7 +59,8 @@ class RedisBroadcaster:
             while True:
                 # Catch up on (re)subscribe, then now and then: a silently dropped subscription
                 # never errors, but this read times out and the loop reconnects.
-                stored = await asyncio.wait_for(self._redis.get(self._key), _RESYNC_TIMEOUT_S)
+                async with asyncio.timeout(_RESYNC_TIMEOUT_S):  # wait_for can lose a cancel
+                    stored = await self._redis.get(self._key)
                 if stored is not None:
                     await on_version(_text(stored))
                 for _ in range(_RESYNC_EVERY):

@@ -150,3 +150,21 @@ async def test_a_caller_cancelled_mid_write_still_leaves_its_row_in_the_sqlite_s
 
 async def _equal(value, expected) -> bool:  # type: ignore[no-untyped-def]
     return await value == expected
+
+
+async def test_closing_right_after_a_record_was_spooled_stops_the_drainer(tmp_path):
+    """The record that spools wakes the idle drainer in the same loop turn as aclose() cancels
+    it. Python 3.11's wait_for swallowed that cancel: the drainer went on retrying the hung
+    store and aclose() never returned (CI hung here)."""
+    ledger, store = await spooled(tmp_path)
+    [entry] = sample_entries(1)
+    store.mode = "hang"
+    await asyncio.sleep(0.05)  # the drainer found the spool empty and waits for news
+    await ledger.record(entry)  # the store hangs: spooled after the bounded wait
+    async with asyncio.timeout(5):
+        await ledger.aclose()
+    spool = await Spool.open(tmp_path / "spool.db")
+    try:
+        assert await spool.count() == 1  # the row is kept for the next process
+    finally:
+        await spool.aclose()
