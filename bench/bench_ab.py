@@ -34,7 +34,7 @@ from bench.servers import (
     write_policy,
 )
 
-Round = tuple[float, float, float]  # req/s, p50 ms, CPU ms per request
+Round = tuple[float, float, float, float]  # req/s, p50 ms, p99 ms, CPU ms per request
 
 
 def start(
@@ -68,7 +68,7 @@ def one_round(server: Server, connections: int, seconds: float) -> Round:
     before = tree_cpu_seconds(server.proc.pid)
     w = run_wrk(server.url, body(server), key=server.key, connections=connections, seconds=seconds)
     cpu = (tree_cpu_seconds(server.proc.pid) - before) * 1000 / max(1, w.requests)
-    return w.rps, w.p50_ms, cpu
+    return w.rps, w.p50_ms, w.p99_ms, cpu
 
 
 def main() -> None:
@@ -104,8 +104,9 @@ def main() -> None:
             "target",
             "req/s (median)",
             "p50 ms (median)",
+            "p99 ms (median)",
             "CPU ms/req (median)",
-            "rounds: req/s / p50 / CPU",
+            "rounds: req/s / p50 / p99 / CPU",
         ],
         [
             [
@@ -113,7 +114,8 @@ def main() -> None:
                 fmt(statistics.median(x[0] for x in rows)),
                 fmt(statistics.median(x[1] for x in rows), 2),
                 fmt(statistics.median(x[2] for x in rows), 2),
-                " ".join(f"{x[0]:.0f}/{x[1]:.2f}/{x[2]:.2f}" for x in rows),
+                fmt(statistics.median(x[3] for x in rows), 2),
+                " ".join(f"{x[0]:.0f}/{x[1]:.2f}/{x[2]:.1f}/{x[3]:.2f}" for x in rows),
             ]
             for label, rows in rounds.items()
         ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
@@ -40,6 +41,9 @@ def create_app(
                 active, classifier=classifier, ledger=ledger, backends=backends
             )
             app.state.services = services
+            if active.gc_freeze:
+                gc.collect()  # start-up's garbage goes first, what stays is frozen
+                gc.freeze()
             try:
                 yield
             finally:
