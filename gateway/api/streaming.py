@@ -34,5 +34,7 @@ class RelayedResponse(StreamingResponse):
         try:
             await super().__call__(scope, receive, send)
         finally:
-            await self._events.aclose()
-            await self._streamed.close()
+            try:
+                await self._events.aclose()
+            finally:
+                await self._streamed.close()  # the ledger row, whatever closing the events did
