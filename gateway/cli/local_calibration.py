@@ -38,6 +38,25 @@ def _local_backend(alias: str, policy: Path | None, threads: int) -> tuple[Any, 
     return document, spec, backend
 
 
+def _measured(
+    alias: str,
+    policy: Path | None,
+    threads: int,
+    items: list[Any],
+    answers: Path,
+    console: Console,
+    *,
+    confidence: bool = False,
+) -> Any:
+    """The alias's backend answers `items` (resuming `answers`); its policy document."""
+    from training.router import calibrate_local
+
+    document, spec, backend = _local_backend(alias, policy, threads)
+    done = calibrate_local.measure(items, backend, spec.model, answers, confidence=confidence)
+    console.print(f"{alias}: {done} new answers graded ({len(items)} items, {answers})")
+    return document
+
+
 def calibrate_difficulty(
     alias: str,
     policy: Path | None,
@@ -54,11 +73,9 @@ def calibrate_difficulty(
     """Measure the alias, fit the policy's `router_profile` difficulty threshold."""
     from training.router import calibrate_local
 
-    document, spec, backend = _local_backend(alias, policy, threads)
     items = calibrate_local.items_for(data, per_kind, gsm8k)
     answers = checkpoint or CHECKPOINTS / f"{alias}.jsonl"
-    done = calibrate_local.measure(items, backend, spec.model, answers)
-    console.print(f"{alias}: {done} new answers graded ({len(items)} items, {answers})")
+    document = _measured(alias, policy, threads, items, answers, console)
     result = calibrate_local.fit(
         answers,
         items,
@@ -101,11 +118,9 @@ def calibrate_escalation_cmd(
         raise typer.BadParameter(
             "give exactly one of --target-escalation-share and --quality-floor"
         )
-    _, spec, backend = _local_backend(local_model, policy, threads)
     items = calibrate_local.items_for(data, per_kind, gsm8k)
     answers = checkpoint or CHECKPOINTS / f"{local_model}-confidence.jsonl"
-    done = calibrate_local.measure(items, backend, spec.model, answers, confidence=True)
-    console.print(f"{local_model}: {done} new answers graded ({len(items)} items, {answers})")
+    _measured(local_model, policy, threads, items, answers, console, confidence=True)
     try:
         result = calibrate_escalation.fit(
             answers,
