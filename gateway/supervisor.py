@@ -10,7 +10,8 @@ the `HYBRIDGW_*` environment, as with one worker) on the inherited socket.
   `STABLE_S` of its start counts as a fast failure; the next fork waits a back-off that
   doubles with each one in a row (up to `MAX_BACKOFF_S`), and after `MAX_FAST_FAILURES` in a
   row the supervisor stops the other workers and exits 1 (a worker that cannot start must not
-  fork-loop). A worker that lived `STABLE_S` resets the count.
+  fork-loop). The count starts again once every worker has lived `STABLE_S`, or when one
+  that had dies.
 - SIGTERM or SIGINT: every worker gets SIGTERM (uvicorn's graceful shutdown), up to
   `GRACE_S` to exit, then SIGKILL. Exit status 0 if all exited in time, else 1.
 - No orphans: every worker holds the read end of a pipe whose only write end is ours; a
@@ -72,6 +73,9 @@ class Supervisor:
         gave_up = False
         while self.stop_signal is None and not gave_up:
             now = time.monotonic()
+            full = len(self.started) == self.workers
+            if self.fast_failures and full and now - max(self.started.values()) > STABLE_S:
+                self.fast_failures = 0  # every worker has stayed up: the trouble is over
             while len(self.started) < self.workers and now >= self.next_fork:
                 self._fork()
             self._wait(max(0.0, self.next_fork - now) if len(self.started) < self.workers else 5)
@@ -232,6 +236,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     log.addHandler(handler)
