@@ -197,3 +197,16 @@ def test_a_worker_that_cannot_start_makes_the_supervisor_give_up(
     forked = [int(line.rsplit(" ", 1)[1]) for line in log.splitlines() if "started worker" in line]
     assert len(forked) < 10  # bounded, not a fork loop
     poll(lambda: all(gone(pid) for pid in forked), 10, "no worker left")
+
+
+def test_serve_runs_uvicorn_alone_for_one_worker_and_the_supervisor_for_more() -> None:
+    from gateway.cli.core import serve_argv
+    from gateway.settings import Settings
+
+    one = serve_argv(Settings(workers=1, host="127.0.0.1", port=9001))
+    assert one[1:5] == ["-P", "-m", "uvicorn", "gateway.app:create_app"]
+    assert "--workers" not in one and {"--loop", "uvloop", "--http", "httptools"} <= set(one)
+    two = serve_argv(Settings(workers=2, host="127.0.0.1", port=9001, log_level="warning"))
+    assert two[1:4] == ["-P", "-m", "gateway.supervisor"]
+    where = ["--host", "127.0.0.1", "--port", "9001"]
+    assert two[4:] == [*where, "--workers", "2", "--log-level", "warning"]
