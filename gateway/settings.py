@@ -29,7 +29,11 @@ class Settings(BaseSettings):
 
     host: str = Field(default="127.0.0.1", description="Address to listen on.")
     port: int = Field(default=8080, ge=1, le=65535, description="Port to listen on.")
-    workers: int = Field(default=1, ge=1, description="uvicorn worker processes.")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        description="Worker processes (more than one: forked by `gateway.supervisor`).",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     gc_freeze: bool = Field(
         default=True,

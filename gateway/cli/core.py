@@ -37,7 +37,7 @@ def serve(
     ] = None,
     policy: PolicyOption = None,
 ) -> None:
-    """Run the HTTP gateway (uvicorn)."""
+    """Run the HTTP gateway: uvicorn, under our own supervisor with more than one worker."""
     from gateway.settings import Settings
 
     for name, value in (
@@ -50,22 +50,27 @@ def serve(
             os.environ[f"HYBRIDGW_{name}"] = str(value)
     settings = Settings()
     _check_policy(settings.policy_file)
-    # This process has imported every command of the CLI; replaced by a fresh interpreter that
-    # imports only uvicorn, the supervisor of several workers stays small (~40 MiB less RSS).
-    # The new interpreter finds this same copy of the gateway first; `-P` keeps the working
-    # directory off sys.path, as it is for the console script (nothing there shadows a module).
+    # This process has imported every command of the CLI; a fresh interpreter replaces it:
+    # uvicorn itself for one worker, else `gateway.supervisor` (standard library only), which
+    # forks the workers. The new interpreter finds this same copy of the gateway first; `-P`
+    # keeps the working directory off sys.path, as it is for the console script.
     here = str(Path(__file__).resolve().parents[2])
     path = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)
-    os.execve(sys.executable, uvicorn_argv(settings), {**os.environ, "PYTHONPATH": path})
+    os.execve(sys.executable, serve_argv(settings), {**os.environ, "PYTHONPATH": path})
 
 
-def uvicorn_argv(settings: Settings) -> list[str]:
-    """The uvicorn command line `serve` runs: the app factory, production HTTP settings."""
+def serve_argv(settings: Settings) -> list[str]:
+    """The command line `serve` runs: for one worker uvicorn with the app factory and the
+    production HTTP settings, for several the supervisor (which gives its workers the same)."""
+    where = ("--host", settings.host, "--port", str(settings.port))
+    if settings.workers > 1:
+        return [
+            *(sys.executable, "-P", "-m", "gateway.supervisor", *where),
+            *("--workers", str(settings.workers), "--log-level", settings.log_level),
+        ]
     return [
-        sys.executable,
-        *("-P", "-m", "uvicorn", "gateway.app:create_app", "--factory"),
-        *("--host", settings.host, "--port", str(settings.port)),
-        *("--workers", str(settings.workers), "--log-level", settings.log_level),
+        *(sys.executable, "-P", "-m", "uvicorn", "gateway.app:create_app", "--factory", *where),
+        *("--log-level", settings.log_level),
         *("--no-access-log", "--loop", "uvloop", "--http", "httptools"),
     ]
 
