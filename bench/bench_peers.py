@@ -37,7 +37,7 @@ from typing import Any
 
 from bench.bench_overhead import PROMPT, peak
 from bench.loadgen import TtfbResult, WrkResult, ensure_wrk, run_wrk, streaming_ttfb
-from bench.peers import start_ours, start_portkey, start_tensorzero
+from bench.peers import start_floor, start_ours, start_portkey, start_tensorzero
 from bench.procs import Memory, Processes, tree_cpu_seconds, tree_memory, wait_idle
 from bench.report import Report, command_line, fmt
 from bench.servers import Server, classifier_setting, start_litellm, start_mock
@@ -131,6 +131,7 @@ def start_all(ps: Processes, directory: Path, args: argparse.Namespace) -> list[
             print("Portkey skipped: npm/node missing", flush=True)
         else:
             servers.append(portkey)
+    servers.append(start_floor(ps, mock=mock))
     servers.append(start_ours(ps, directory, mock=mock, pass_through=False))
     servers.append(start_ours(ps, directory, mock=mock, pass_through=True))
     if args.ledger_row:

@@ -8,6 +8,8 @@ group, each installed once into the benchmark cache (`servers.CACHE`) and reused
   so a preload script pins `listen()` to 127.0.0.1. The upstream is named per request with
   `x-portkey-provider: openai` and `x-portkey-custom-host`.
 - Ours without features ("pass-through"): no PII types, fixed classifier scores.
+- The Python floor (`bench/floor_proxy.py`): on our server stack, an ASGI app that only forwards
+  the body to the mock; what any gateway on this stack pays before doing anything.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from bench.servers import (
     Server,
     classifier_setting,
     ensure_venv,
+    python,
     serve_argv,
     venv_version,
     wait_port,
@@ -194,6 +197,27 @@ def start_ours(
     if ledger_full:
         label += " (ledger FULL)"
     return Server(label, proc, f"http://127.0.0.1:{port}/v1/chat/completions", GATEWAY_KEY, "auto")
+
+
+def start_floor(procs: Processes, *, mock: Server, workers: int = 2) -> Server:
+    """`bench/floor_proxy.py` under uvicorn with the flags `hybridgw serve` runs its workers
+    with (httptools, uvloop, no access log), `workers` processes."""
+    port = free_port()
+    argv = [
+        *(python(), "-m", "uvicorn", "bench.floor_proxy:app"),
+        *("--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
+        *("--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"),
+    ]
+    env = clean_env({"BENCH_UPSTREAM": _mock_base(mock)})
+    proc = procs.start("python-floor", argv, env=env, cwd=ROOT)
+    wait_port(proc, port)
+    return Server(
+        "Python floor (ASGI forward only)",
+        proc,
+        f"http://127.0.0.1:{port}/v1/chat/completions",
+        MOCK_KEY,
+        MODEL,
+    )
 
 
 def _without_pii(policy: Path) -> Path:

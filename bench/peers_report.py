@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from bench.bench_peers import Measured
 
 FULL, PASS = "ours, full path", "ours, pass-through"
+FLOOR = "Python floor"
 
 
 def _find(measured: list[Measured], prefix: str) -> Measured | None:
@@ -46,7 +47,10 @@ def describe(measured: list[Measured], seconds: float, classifier: str, elapsed_
         f"model, protect rules), classifier `{classifier}`; *pass-through*: the same policy with "
         "`pii.entities: {}` and no PII rule, `HYBRIDGW_CLASSIFIER=fake` (fixed scores 0); "
         "*(ledger FULL)*: the full path with `HYBRIDGW_LEDGER_SQLITE_SYNCHRONOUS=FULL` "
-        "(an fsync per commit: survives a power loss too). "
+        "(an fsync per commit: survives a power loss too). *Python floor*: `bench/floor_proxy.py`, "
+        "2 uvicorn workers with our server flags, an ASGI app that only forwards the body to the "
+        "mock through one aiohttp session (no parsing, auth, scan, classifier or ledger): the "
+        "ceiling of any gateway on our server stack. "
         + (_BEFORE if any(m.label.startswith("ours at ") for m in ours) else "")
         + "; ".join(f"{m.label}: {m.route}" for m in ours)
         + f". Wall time of the run: {elapsed_s:.0f} s. All processes, wrk included, share the "
@@ -165,3 +169,25 @@ def targets(report: Report, measured: list[Measured], levels: list[int]) -> None
         if m and m.peak:
             check(f"{m.label}: RSS peak ≤ 200 MiB (2 workers)", m.peak.rss_mib, 200, at_most=True)
     report.table(["target (issue 17)", "measured", "verdict"], rows, caption="Targets")
+    floor_context(report, measured, levels)
+
+
+def floor_context(report: Report, measured: list[Measured], levels: list[int]) -> None:
+    """How far the Python floor itself is from the peers: what no work in our code can pass."""
+    floor, litellm, tz = (
+        _find(measured, FLOOR),
+        _find(measured, "LiteLLM"),
+        _find(measured, "TensorZero"),
+    )
+    if floor is None:
+        return
+    rows = [
+        [f"c={c}", fmt(floor.wrk[c].rps)]
+        + [ratio(floor.wrk[c].rps, p.wrk[c].rps) if p else "–" for p in (litellm, tz)]
+        for c in levels
+    ]
+    report.table(
+        ["level", "Python floor req/s", "floor / LiteLLM", "floor / TensorZero"],
+        rows,
+        caption="The Python floor against the peers (the best any gateway on our stack could do)",
+    )
