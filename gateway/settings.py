@@ -103,7 +103,19 @@ class Settings(BaseSettings):
     ledger_sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
         default="NORMAL",
         description="SQLite fsync level: NORMAL (default) survives a crash or kill -9 of the "
-        "gateway; FULL also an OS crash or power loss, at an fsync per commit.",
+        "gateway; FULL also an OS crash or power loss, at an fsync per commit (and per "
+        "journal append).",
+    )
+    ledger_journal: bool = Field(
+        default=True,
+        description="Answers wait only for an append to the local ledger journal (a file; "
+        "survives kill -9) and the store is written right after, off the answer path. Off: "
+        "every answer waits for the store's commit (up to HYBRIDGW_LEDGER_WAIT_MS).",
+    )
+    ledger_journal_fsync: bool = Field(
+        default=False,
+        description="fdatasync every journal append, so an answered request survives a power "
+        "cut too (always on with HYBRIDGW_LEDGER_SQLITE_SYNCHRONOUS=FULL).",
     )
     ledger_wait_ms: float = Field(
         default=200.0,

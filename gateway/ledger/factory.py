@@ -6,7 +6,9 @@
 
 Either store is wrapped in a `SpooledLedger` with its spool at `HYBRIDGW_LEDGER_SPOOL_PATH`,
 by default a file named after the store, so gateways of different stores sharing a working
-directory never drain each other's records, and a restarted one finds its own.
+directory never drain each other's records, and a restarted one finds its own. Its journal
+(`HYBRIDGW_LEDGER_JOURNAL`, on by default) is the folder beside the spool with the suffix
+`.journal`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from gateway.circuit import Circuit, circuit_config
+from gateway.ledger.journal import Journal
 from gateway.ledger.spool import Spool
 from gateway.ledger.spooled import SpooledLedger
 from gateway.settings import Settings
@@ -53,12 +56,25 @@ def parse_url(url: str | None) -> tuple[str, str]:
     return "sqlite", url
 
 
+def journal_path(settings: Settings) -> Path:
+    """The journal's folder: beside the spool, named after it (so after the store too)."""
+    return spool_path(settings).with_suffix(".journal")
+
+
 async def build_ledger(settings: Settings) -> SpooledLedger:
-    """Open the configured store (creating and migrating as needed) behind its spool."""
+    """Open the configured store (creating and migrating as needed) behind its spool and, by
+    default, its journal; commit what dead processes left in the journal before returning."""
     store = await open_store(settings)
     spool = await Spool.open(spool_path(settings), "FULL")  # outage-only: fsync each commit
     circuit = Circuit("ledger", circuit_config(settings))
-    return SpooledLedger(store, spool, circuit, wait_s=settings.ledger_wait_ms / 1000).start()
+    journal = None
+    if settings.ledger_journal:
+        fsync = settings.ledger_journal_fsync or settings.ledger_sqlite_synchronous == "FULL"
+        journal = Journal(journal_path(settings), fsync=fsync)
+    wait_s = settings.ledger_wait_ms / 1000
+    ledger = SpooledLedger(store, spool, circuit, wait_s=wait_s, journal=journal).start()
+    await ledger.recover()
+    return ledger
 
 
 async def _postgres(target: str, settings: Settings) -> Ledger:

@@ -1,9 +1,13 @@
 """`SpooledLedger`: the gateway's ledger. An answer never waits long for it; no row is lost.
 
-`record()` gives the store `wait_s` (`HYBRIDGW_LEDGER_WAIT_MS`) to commit. If it fails or is
-slower, the record is committed to the local `Spool` instead, and `record()` returns: either way
-the row is durable before the answer leaves. A store write that was merely slow may still land
-later; that is harmless, because every store ignores a repeated request id.
+With a `Journal` (the default), `record()` appends the row to it — one write to a local file,
+durable against `kill -9` — and returns; a committer task then writes the store, off the answer
+path. Without one, `record()` itself waits for that commit. Either way the commit gives the
+store `wait_s` (`HYBRIDGW_LEDGER_WAIT_MS`); if it fails or is slower, the record is committed
+to the local `Spool` instead: the row is durable before the answer leaves. A store write that
+was merely slow may still land later; that is harmless, because every store ignores a repeated
+request id. Reads (`summarize`, `fetch`) first wait for this process's journaled rows to be
+committed, so a report sees every answer this process gave.
 
 After `failures` consecutive misses the store's circuit opens and records go straight to the
 spool, so an outage costs no wait at all. A background task drains the spool into the store —
@@ -15,11 +19,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 
 from gateway.circuit import Circuit
 from gateway.ledger.base import RecordSource, Submitting
+from gateway.ledger.journal import Journal, Segment, read
 from gateway.ledger.spool import Spool
 from gateway.ledger.verdicts import Verdict, VerdictStore
 from kernel.protocols import Ledger, LedgerEntry
@@ -30,26 +36,67 @@ log = logging.getLogger(__name__)
 _DRAIN_BATCH = 256
 _DRAIN_TIMEOUT_S = 10.0
 _IDLE_CHECK_S = 5.0  # an idle drainer still looks now and then (other workers share the spool)
+_COMMIT_BATCH = 512
+_COMMIT_WINDOW_S = 0.02  # journaled rows gather this long, so the store commits them together
+_FLUSH_TIMEOUT_S = 10.0  # a read or a shutdown waits at most this long for journaled rows
+_RETRY_S = 1.0  # after the spool itself failed, journaled rows are retried this often
 
 
 class SpooledLedger:
-    def __init__(self, store: Ledger, spool: Spool, circuit: Circuit, *, wait_s: float) -> None:
+    def __init__(
+        self,
+        store: Ledger,
+        spool: Spool,
+        circuit: Circuit,
+        *,
+        wait_s: float,
+        journal: Journal | None = None,
+    ) -> None:
         self.store = store
         self.spool = spool
         self.circuit = circuit
+        self.journal = journal
         self._wait_s = wait_s
         self._submit = store.submit if isinstance(store, Submitting) else None
         self._late: set[asyncio.Future[None]] = set()
         self._spooled = asyncio.Event()
         self._drainer: asyncio.Task[None] | None = None
         self._closing = False
+        self._journaled: deque[tuple[LedgerEntry, Segment]] = deque()
+        self._to_commit = asyncio.Event()
+        self._all_committed = asyncio.Event()
+        self._all_committed.set()
+        self._flush_now = asyncio.Event()
+        self._committer: asyncio.Task[None] | None = None
 
     def start(self) -> SpooledLedger:
-        """Start draining (at once: a previous process may have left records behind)."""
+        """Start draining (at once: a previous process may have left records behind) and,
+        with a journal, committing what it holds."""
         self._drainer = asyncio.create_task(self._drain_loop(), name="ledger-drain")
+        if self.journal is not None:
+            self._committer = asyncio.create_task(self._commit_loop(), name="ledger-commit")
         return self
 
     async def record(self, entry: LedgerEntry) -> None:
+        """Returns once `entry` is durable: appended to the journal, else committed to the
+        store or the spool (a journal that cannot be written is logged and bypassed)."""
+        if self.journal is not None:
+            try:
+                segment = self.journal.append(entry)
+            except OSError as exc:
+                log.error(
+                    "ledger journal not writable (%s); request %s waits for the store",
+                    exc.strerror or type(exc).__name__,
+                    entry.request_id,
+                )
+            else:
+                self._journaled.append((entry, segment))
+                self._all_committed.clear()
+                self._to_commit.set()
+                return
+        await self.commit(entry)
+
+    async def commit(self, entry: LedgerEntry) -> None:
         """Returns once `entry` is committed to the store or to the spool.
 
         A caller cancelled meanwhile (a client gone) must not leave its row in neither place:
@@ -124,6 +171,7 @@ class SpooledLedger:
         tenant: str | None = None,
     ) -> list[ReportRow]:
         """From the store: spooled records count once they are drained."""
+        await self.flush()
         return await self.store.summarize(
             since=since, until=until, group_by=group_by, tenant=tenant
         )
@@ -134,6 +182,7 @@ class SpooledLedger:
         """The store's records (what-if replay); spooled ones count once drained."""
         if not isinstance(self.store, RecordSource):
             raise TypeError(f"{type(self.store).__name__} cannot list its records")
+        await self.flush()
         return await self.store.fetch(since=since, until=until, tenant=tenant)
 
     async def record_verdict(self, verdict: Verdict) -> None:
@@ -190,8 +239,83 @@ class SpooledLedger:
                 async with asyncio.timeout(_IDLE_CHECK_S):
                     await self._spooled.wait()
 
+    async def flush(self) -> None:
+        """Wait (at most `_FLUSH_TIMEOUT_S`) until every row journaled so far is committed."""
+        if self._committer is None or self._all_committed.is_set():
+            return
+        self._flush_now.set()  # no gathering window: commit what is there now
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(_FLUSH_TIMEOUT_S):
+                await self._all_committed.wait()
+
+    async def recover(self) -> int:
+        """Commit the journal segments of processes that died (run before serving); the number
+        of records committed. A segment is deleted once all its records are committed."""
+        if self.journal is None:
+            return 0
+        moved = 0
+        with self.journal.orphans() as paths:
+            for path in paths:
+                entries = read(path)
+                failures = 0
+                for start in range(0, len(entries), _COMMIT_BATCH):
+                    batch = entries[start : start + _COMMIT_BATCH]
+                    results = await asyncio.gather(
+                        *(self.commit(e) for e in batch), return_exceptions=True
+                    )
+                    failures += sum(isinstance(r, Exception) for r in results)
+                if failures:  # neither store nor spool took them: the file stays for a retry
+                    log.error("ledger journal %s: %d records not committed", path.name, failures)
+                    continue
+                path.unlink(missing_ok=True)
+                moved += len(entries)
+                log.info("ledger journal %s: %d records committed", path.name, len(entries))
+        return moved
+
+    async def _commit_loop(self) -> None:
+        """Commit journaled rows in arrival order: those that gathered within
+        `_COMMIT_WINDOW_S` of the first (or until a reader asks) go to the store together."""
+        assert self.journal is not None
+        while True:
+            if not self._journaled:
+                self._all_committed.set()
+                self._flush_now.clear()
+                self._to_commit.clear()
+                await self._to_commit.wait()
+                continue
+            if len(self._journaled) < _COMMIT_BATCH:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(_COMMIT_WINDOW_S):
+                        await self._flush_now.wait()
+            batch = [
+                self._journaled.popleft() for _ in range(min(len(self._journaled), _COMMIT_BATCH))
+            ]
+            results = await asyncio.gather(
+                *(self.commit(entry) for entry, _ in batch), return_exceptions=True
+            )
+            failed = []
+            for (entry, segment), result in zip(batch, results, strict=True):
+                if isinstance(result, Exception):
+                    failed.append((entry, segment))
+                    continue
+                try:
+                    self.journal.committed(segment)
+                except OSError:  # a segment left behind is committed again, harmlessly
+                    log.exception("ledger journal segment %s not deleted", segment.path.name)
+            if failed:  # neither store nor spool took them: they wait in the journal file
+                log.error("ledger: %d journaled rows not committed; retrying", len(failed))
+                self._journaled.extendleft(reversed(failed))
+                await asyncio.sleep(_RETRY_S)
+
     async def aclose(self) -> None:
-        """Stop draining, give slow writes a moment, close store and spool."""
+        """Commit what is journaled, stop draining, give slow writes a moment, close store,
+        spool and journal (a row still uncommitted stays in the journal for the next process)."""
+        if self._committer is not None:
+            await self.flush()
+            self._committer.cancel()
+            await asyncio.gather(self._committer, return_exceptions=True)
+        if self.journal is not None:
+            self.journal.close()
         self._closing = True  # ends the drain loop even if a cancel were lost
         if self._drainer is not None:
             self._drainer.cancel()

@@ -127,6 +127,11 @@ def test_chart_has_the_kubernetes_objects_and_probes_operators_expect():
     values = load(CHART / "values.yaml")
     assert values["podSecurityContext"]["runAsNonRoot"] is True
     assert values["resources"]["requests"]
+    # a read-only root filesystem: the ledger's spool and journal must sit on a mounted volume
+    assert values["securityContext"]["readOnlyRootFilesystem"] is True
+    spool = re.search(r"HYBRIDGW_LEDGER_SPOOL_PATH, value: (\S+)\}", text)
+    mounts = re.findall(r"mountPath: (\S+)\}", text)
+    assert spool and any(spool.group(1).startswith(m + "/") for m in mounts)
 
 
 def find_helm() -> str | None:

@@ -37,6 +37,9 @@ class Flaky:
     async def summarize(self, **kwargs):  # type: ignore[no-untyped-def]
         return await self.inner.summarize(**kwargs)
 
+    async def fetch(self, **kwargs):  # type: ignore[no-untyped-def]
+        return await self.inner.fetch(**kwargs)
+
     async def aclose(self) -> None:
         await self.inner.aclose()
 

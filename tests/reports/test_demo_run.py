@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import yaml
 
@@ -20,8 +19,8 @@ def test_workload_is_seeded_and_mixed():
     assert len({p.app for p in first}) >= 3 and len({p.source for p in first}) >= 4
 
 
-def test_committed_sample_stands_in_without_shared_data():
-    prompts = load_workload(20, seed=1, root=Path("/nonexistent"))
+def test_committed_sample_stands_in_without_shared_data(tmp_path):
+    prompts = load_workload(20, seed=1, root=tmp_path / "no-shared-data")
     assert len(prompts) == 20 and all(p.text for p in prompts)
 
 
