@@ -5,7 +5,7 @@
 Same set-up as bench/bench_overhead.py (mock upstream, cloud-hop policy, production settings, 2
 workers); for each cloud backend (`--backends`), wrk runs at c=8 while `py-spy record
 --subprocesses` samples the server's process tree for `--seconds`. Samples of a thread blocked
-in a wait (a leaf frame whose source line is a `.get(`/`.wait(`/`.join(`/`.acquire(`/`select(`
+in a wait (a leaf frame whose source line is a `.get(`/`.wait(`/`.join(`/`.acquire(`/`select(`/`sleep(`
 call), anyio worker threads (only the policy watcher's native wait here) and the event loop's
 native wait (`Runner.run` as leaf) are dropped as idle, waits to enter a lock are reported
 separately; the rest — Python, and native work such as spaCy's matrix products or
@@ -125,7 +125,7 @@ def component(who: str) -> str:
     return "other"
 
 
-_BLOCKING = re.compile(r"\.get\(|\.wait\(|\.join\(|\bselect\(|\.recv\(|\bread\(")
+_BLOCKING = re.compile(r"\.get\(|\.wait\(|\.join\(|\bselect\(|\.recv\(|\bread\(|\bsleep\(")
 _LOCK = re.compile(r"\.acquire\(|with [\w.]*lock\b", re.IGNORECASE)
 
 
@@ -133,7 +133,7 @@ def idle(frame: str) -> str | None:
     """`"idle"` or `"lock"` for a leaf frame that waits instead of working, else None.
 
     Idle: a blocking call (queue get, event wait, pipe read — e.g. uvicorn's health-check
-    thread), the event loop's native wait, and anyio worker threads (here only the policy file
+    thread —, a sleep such as the log listener's batching pause), the event loop's native wait, and anyio worker threads (here only the policy file
     watcher, blocked in watchfiles' native watch). Lock: waiting to enter a lock.
     """
     name, _, where = frame.rpartition(" (")
