@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-from datetime import timedelta
 from pathlib import Path
 
 from ledger_support import START, sample_entries
-from test_spooled_ledger import Flaky
+from test_spooled_ledger import END, Flaky, stored
 
 from gateway.circuit import Circuit, CircuitConfig
 from gateway.ledger.journal import Journal, read
@@ -21,8 +20,6 @@ from gateway.ledger.spool import Spool
 from gateway.ledger.spooled import SpooledLedger
 from gateway.ledger.sqlite import SqliteLedger
 from gateway.reports.aggregate import summarize_entries
-
-END = START + timedelta(days=7)
 
 
 async def journaled(
@@ -34,10 +31,6 @@ async def journaled(
     journal = journal or Journal(tmp_path / "journal")
     ledger = SpooledLedger(store, spool, circuit, wait_s=0.1, journal=journal).start()
     return ledger, store
-
-
-async def stored(store: Flaky) -> list[str]:
-    return sorted(e.request_id for e in await store.inner.fetch(since=START, until=END))
 
 
 def segments(tmp_path: Path) -> list[Path]:
