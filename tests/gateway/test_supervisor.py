@@ -9,9 +9,11 @@ request here reaches it), the classifier is the fake one, the ledger a SQLite fi
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -21,7 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support import wait_healthy
+from support import AUTH, TEST_KEY, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = textwrap.dedent("""\
@@ -30,9 +32,9 @@ POLICY = textwrap.dedent("""\
     models:
       up: {tier: cloud, backend: openai_compat, model: m, api_base: "http://127.0.0.1:9/v1",
            input_cost_per_token: 0.000001, output_cost_per_token: 0.000002}
-    apps: []
+    apps: [{name: app1, tenant: t1, key_sha256: DIGEST}]
     default: {action: cloud_redacted, target: up}
-    """)
+    """).replace("DIGEST", hashlib.sha256(TEST_KEY.encode()).hexdigest())
 
 
 class Served:
@@ -210,3 +212,34 @@ def test_serve_runs_uvicorn_alone_for_one_worker_and_the_supervisor_for_more() -
     assert two[1:4] == ["-P", "-m", "gateway.supervisor"]
     where = ["--host", "127.0.0.1", "--port", "9001"]
     assert two[4:] == [*where, "--workers", "2", "--log-level", "warning"]
+
+
+def test_rows_a_killed_worker_journaled_reach_the_ledger_through_its_replacement(
+    serve: Callable[..., Served], tmp_path: Path
+) -> None:
+    """Each answer's row is in its worker's journal before the answer leaves; a worker killed
+    right after answering leaves its segment, and the worker forked in its place commits it
+    (the upstream is unreachable, so every answer is a 503, each recorded like any other)."""
+    served = serve()
+    workers = started(served)
+    ids = []
+    with httpx.Client(timeout=30) as client:  # new connections: both workers answer
+        for i in range(30):
+            body = {"model": "auto", "messages": [{"role": "user", "content": f"ping {i}"}]}
+            resp = client.post(
+                f"{served.url}/v1/chat/completions",
+                json=body,
+                headers={**AUTH, "connection": "close"},
+            )
+            assert resp.status_code == 503, resp.text
+            ids.append(resp.headers["x-request-id"])
+    for pid in workers:
+        os.kill(pid, signal.SIGKILL)
+    poll(lambda: not served.workers() & workers, 60, "both killed workers replaced")
+
+    def stored() -> set[str]:
+        with contextlib.closing(sqlite3.connect(tmp_path / "ledger.db")) as conn:
+            return {row[0] for row in conn.execute("SELECT request_id FROM ledger")}
+
+    poll(lambda: set(ids) <= stored(), 60, "every answered request in the ledger")
+    assert "records committed" in served.log_text()  # some came from a dead worker's journal
