@@ -5,9 +5,9 @@
 Same set-up as bench/bench_overhead.py (mock upstream, cloud-hop policy, production settings, 2
 workers); for each cloud backend (`--backends`), wrk runs at c=8 while `py-spy record
 --subprocesses` samples the server's process tree for `--seconds`. Samples of a thread blocked
-in a wait (a leaf frame whose source line is a `.get(`/`.wait(`/`.join(`/`.acquire(`/`select(`/`sleep(`
-call), anyio worker threads (only the policy watcher's native wait here) and the event loop's
-native wait (`Runner.run` as leaf) are dropped as idle, waits to enter a lock are reported
+in a wait (a leaf frame whose source line is a `.get(`/`.wait(`/`.join(`/`.acquire(`/`select(`/
+`sleep(` call), anyio worker threads (only the policy watcher's native wait here) and the event
+loop's native wait (`Runner.run` as leaf) are dropped as idle, waits to enter a lock are reported
 separately; the rest — Python, and native work such as spaCy's matrix products or
 onnxruntime — counts as busy.
 The folded stacks are kept in $TMPDIR/hybridgw-profile-<backend>.txt. Tables: the top frames by
@@ -133,8 +133,9 @@ def idle(frame: str) -> str | None:
     """`"idle"` or `"lock"` for a leaf frame that waits instead of working, else None.
 
     Idle: a blocking call (queue get, event wait, pipe read — e.g. uvicorn's health-check
-    thread —, a sleep such as the log listener's batching pause), the event loop's native wait, and anyio worker threads (here only the policy file
-    watcher, blocked in watchfiles' native watch). Lock: waiting to enter a lock.
+    thread —, a sleep such as the log listener's batching pause), the event loop's native
+    wait, and anyio worker threads (here only the policy file watcher, blocked in watchfiles'
+    native watch). Lock: waiting to enter a lock.
     """
     name, _, where = frame.rpartition(" (")
     path, _, line = where.rstrip(")").rpartition(":")
