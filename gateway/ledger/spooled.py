@@ -263,7 +263,7 @@ class SpooledLedger:
                     results = await asyncio.gather(
                         *(self.commit(e) for e in batch), return_exceptions=True
                     )
-                    failures += sum(isinstance(r, Exception) for r in results)
+                    failures += sum(isinstance(r, BaseException) for r in results)
                 if failures:  # neither store nor spool took them: the file stays for a retry
                     log.error("ledger journal %s: %d records not committed", path.name, failures)
                     continue
@@ -295,7 +295,7 @@ class SpooledLedger:
             )
             failed = []
             for (entry, segment), result in zip(batch, results, strict=True):
-                if isinstance(result, Exception):
+                if isinstance(result, BaseException):
                     failed.append((entry, segment))
                     continue
                 try:
