@@ -83,6 +83,12 @@ class Metrics:
             registry=r,
             multiprocess_mode="livesum",
         )
+        self.journal_pending = Gauge(
+            "hybridgw_ledger_journal_pending",
+            "Ledger rows in the local journal not yet committed to the store or the spool.",
+            registry=r,
+            multiprocess_mode="livesum",
+        )
 
     def watch_circuits(self, source: Callable[[], Iterable[CircuitView]]) -> None:
         """Export the circuit breakers `source` lists, sampled at every scrape."""
@@ -110,10 +116,11 @@ class Metrics:
     def outage(self, operation: str) -> None:
         self.state_outages.labels(operation).inc()
 
-    def render(self, *, queue_depth: int, reload_failures: int) -> bytes:
+    def render(self, *, queue_depth: int, reload_failures: int, journal_pending: int) -> bytes:
         """The exposition text; gauges sampled now. Aggregates workers in multiprocess mode."""
         self.queue_depth.set(queue_depth)
         self.reload_failures.set(reload_failures)
+        self.journal_pending.set(journal_pending)
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             merged = CollectorRegistry()
             MultiProcessCollector(merged)  # type: ignore[no-untyped-call]

@@ -43,6 +43,11 @@ class Services:
         ledger = [self.ledger.circuit] if isinstance(self.ledger, SpooledLedger) else []
         return views([*self.state.circuits, *ledger, *self.backends.circuits()])
 
+    def journal_pending(self) -> int:
+        """Ledger rows this process journaled and has not yet committed (0 without a journal)."""
+        journal = self.ledger.journal if isinstance(self.ledger, SpooledLedger) else None
+        return journal.pending() if journal is not None else 0
+
     async def aclose(self) -> None:
         for task in self.background:
             task.cancel()

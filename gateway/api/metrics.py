@@ -17,5 +17,6 @@ async def metrics(request: Request) -> Response:
     body = services.metrics.render(
         queue_depth=services.backends.queue_depth(),
         reload_failures=services.policies.reload_failures,
+        journal_pending=services.journal_pending(),
     )
     return Response(body, media_type=CONTENT_TYPE)

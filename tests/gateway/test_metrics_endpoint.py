@@ -31,6 +31,7 @@ async def test_metrics_count_requests_latency_tokens_and_refusals(gateway, write
     assert got[("hybridgw_tokens_total", local | {("kind", "prompt")})] > 0
     assert got[("hybridgw_local_queue_depth", frozenset())] == 0
     assert got[("hybridgw_policy_reload_failures", frozenset())] == 0
+    assert got[("hybridgw_ledger_journal_pending", frozenset())] >= 0
     assert "sk-test" not in m.text  # keys never appear
 
 

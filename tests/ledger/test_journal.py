@@ -47,6 +47,7 @@ async def test_record_returns_before_the_store_commits_and_the_store_gets_every_
                 await ledger.record(entry)
         [segment] = segments(tmp_path)
         assert [e.request_id for e in read(segment)] == [e.request_id for e in entries]
+        assert ledger.journal is not None and ledger.journal.pending() == len(entries)
         store.mode = "ok"
         await ledger.flush()  # the hung writes went to the spool; the drainer moves them
         assert ledger.journal is not None and ledger.journal.pending() == 0
