@@ -259,11 +259,8 @@ class SpooledLedger:
                 entries = read(path)
                 failures = 0
                 for start in range(0, len(entries), _COMMIT_BATCH):
-                    batch = entries[start : start + _COMMIT_BATCH]
-                    results = await asyncio.gather(
-                        *(self.commit(e) for e in batch), return_exceptions=True
-                    )
-                    failures += sum(isinstance(r, BaseException) for r in results)
+                    done = await self._commit_each(entries[start : start + _COMMIT_BATCH])
+                    failures += done.count(False)
                 if failures:  # neither store nor spool took them: the file stays for a retry
                     log.error("ledger journal %s: %d records not committed", path.name, failures)
                     continue
@@ -290,12 +287,10 @@ class SpooledLedger:
             batch = [
                 self._journaled.popleft() for _ in range(min(len(self._journaled), _COMMIT_BATCH))
             ]
-            results = await asyncio.gather(
-                *(self.commit(entry) for entry, _ in batch), return_exceptions=True
-            )
+            done = await self._commit_each([entry for entry, _ in batch])
             failed = []
-            for (entry, segment), result in zip(batch, results, strict=True):
-                if isinstance(result, BaseException):
+            for (entry, segment), ok in zip(batch, done, strict=True):
+                if not ok:
                     failed.append((entry, segment))
                     continue
                 try:
@@ -306,6 +301,12 @@ class SpooledLedger:
                 log.error("ledger: %d journaled rows not committed; retrying", len(failed))
                 self._journaled.extendleft(reversed(failed))
                 await asyncio.sleep(_RETRY_S)
+
+    async def _commit_each(self, entries: list[LedgerEntry]) -> list[bool]:
+        """Commit `entries` together; for each, whether the store or the spool took it (a
+        commit that raised or ended cancelled did not)."""
+        results = await asyncio.gather(*(self.commit(e) for e in entries), return_exceptions=True)
+        return [not isinstance(r, BaseException) for r in results]
 
     async def aclose(self) -> None:
         """Commit what is journaled, stop draining, give slow writes a moment, close store,
