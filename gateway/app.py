@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from gateway import log_lines
+from gateway import log_lines, tracing
 from gateway.api.errors import install_error_handlers
+from gateway.api.fast_lane import GatewayApp
 from gateway.settings import Settings
 from kernel.protocols import Backend, Classifier, Ledger
 
@@ -41,6 +42,9 @@ def create_app(
                 active, classifier=classifier, ledger=ledger, backends=backends
             )
             app.state.services = services
+            application.enable_fast_lane(
+                {"/v1/chat/completions": chat.chat_completions}, tracing=tracing.enabled()
+            )
             if active.gc_freeze:
                 gc.collect()  # start-up's garbage goes first, what stays is frozen
                 gc.freeze()
@@ -51,14 +55,14 @@ def create_app(
         finally:
             stop_logging()
 
-    app = FastAPI(
+    application = GatewayApp(
         title="hybrid-gateway",
         version="0.1.0",
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
     )
-    install_error_handlers(app, {messages.PREFIX: anthropic_error})
+    install_error_handlers(application, {messages.PREFIX: anthropic_error})
     for module in (
         chat,
         completions,
@@ -72,9 +76,9 @@ def create_app(
         dashboard,
         admin,
     ):
-        app.include_router(module.router)
-    _allow_browsers(app, active.cors_origin_list())
-    return app
+        application.include_router(module.router)
+    _allow_browsers(application, active.cors_origin_list())
+    return application
 
 
 def _allow_browsers(app: FastAPI, origins: list[str]) -> None:

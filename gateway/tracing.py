@@ -27,6 +27,11 @@ def _tracer() -> object | None:
     return trace.get_tracer("hybridgw")
 
 
+def enabled() -> bool:
+    """Whether spans are being recorded (a real tracer provider is configured)."""
+    return _tracer() is not None
+
+
 def traced(name: str) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
     """Run the decorated coroutine function inside a span called `name` (when tracing is on)."""
 
