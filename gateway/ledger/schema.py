@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from gateway.ledger import verdicts
 from kernel.protocols import LedgerEntry
 
@@ -162,7 +164,7 @@ def to_row(entry: LedgerEntry) -> tuple[Any, ...]:
         entry.ttft_ms,
         entry.fallback_used,
         entry.pii_redacted,
-        json.dumps(dict(entry.pii_counts), sort_keys=True, separators=(",", ":")),
+        orjson.dumps(dict(entry.pii_counts), option=orjson.OPT_SORT_KEYS).decode(),
         entry.cache_hit,
         entry.baseline_model,
         entry.baseline_cost_usd,
@@ -178,7 +180,8 @@ def to_row(entry: LedgerEntry) -> tuple[Any, ...]:
 
 
 def _types(types: tuple[str, ...]) -> str:
-    return json.dumps(sorted(types), separators=(",", ":"))
+    """Compact JSON, as `json.dumps(..., separators=(",", ":"))` writes it, ~10x faster."""
+    return orjson.dumps(sorted(types)).decode()
 
 
 def _untypes(text: str | None) -> tuple[str, ...]:

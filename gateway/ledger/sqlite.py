@@ -38,7 +38,8 @@ def sqlite_ts(moment: datetime) -> str:
     """Fixed-width UTC text, so string order is time order (naive datetimes are taken as UTC)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat is ~5x faster than strftime, and pads the year (strftime's %Y does not on glibc)
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def parse_ts(text: str) -> datetime:

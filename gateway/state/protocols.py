@@ -127,7 +127,8 @@ def budget_scopes(caller: Caller, budgets: BudgetsConfig, month: str) -> list[Bu
 
 
 def current_month(now: datetime | None = None) -> str:
-    return (now or datetime.now(UTC)).strftime("%Y-%m")
+    moment = now or datetime.now(UTC)
+    return f"{moment.year:04d}-{moment.month:02d}"  # strftime("%Y-%m"), ~4x faster
 
 
 def seconds_to_next_month(now: datetime | None = None) -> float:
