@@ -20,6 +20,7 @@ from kernel.types import ChatRequest
 from policies.pii.findings import Finding, RequestFindings, SegmentFindings, resolve_overlaps
 from policies.pii.ner import DEFAULT_MODEL_TYPES, MODEL_TYPES, NameEngine, NameModel
 from policies.pii.recognizers import PATTERN_TYPES, ScanText, build_recognizers
+from policies.pii.recognizers.base import group_anchored
 from policies.pii.segments import Segment, iter_segments, model_view, percent_view
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ class PiiScanner:
             wanted if wanted is not None else PATTERN_TYPES | DEFAULT_MODEL_TYPES
         )
         self.min_score = min_score
-        self._recognizers = build_recognizers(self.entities)
+        self._recognizers = group_anchored(build_recognizers(self.entities))
         model_types = self.entities & MODEL_TYPES
         self._ner = name_model(engine, model_types) if use_model and model_types else None
 

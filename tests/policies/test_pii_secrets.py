@@ -3,9 +3,13 @@ assignments in code, .env, JSON and connection strings; documentation samples ar
 
 from __future__ import annotations
 
+from dataclasses import astuple
+
 import pytest
 
 from policies.pii import SECRET_TYPES, PiiScanner
+from policies.pii.recognizers import ScanText, build_recognizers
+from policies.pii.recognizers.base import AnchoredGroup, group_anchored
 from policies.pii.recognizers.ruleset import RULESET
 
 SCANNER = PiiScanner(use_model=False)
@@ -99,3 +103,22 @@ def test_every_ruleset_rule_is_reachable() -> None:
     assert len(RULESET) >= 20
     for rec in RULESET:
         assert rec.anchors or rec.prefilter or rec.gate
+
+
+def test_grouping_anchored_formats_changes_no_finding() -> None:
+    """The scanner skips the anchored credential formats together when none of their anchors
+    occurs; wherever one does, it finds what each format finds alone."""
+    alone = build_recognizers()
+    grouped = group_anchored(alone)
+    assert any(isinstance(r, AnchoredGroup) for r in grouped)
+    texts = [f"here it is: {t} (do not share)" for t in TOKENS.values()]
+    texts += [f"key {anchor}{R[:40]} end" for anchor in RULESET_ANCHORS]
+    texts += ["no credential here", "sk-", "xoxb- ghp_ AKIA", ""]
+    for text in texts:
+        st_alone, st_grouped = ScanText(text), ScanText(text)
+        want = sorted(astuple(f) for r in alone for f in r.find(st_alone))
+        got = sorted(astuple(f) for r in grouped for f in r.find(st_grouped))
+        assert got == want, text
+
+
+RULESET_ANCHORS = sorted({a for r in RULESET for a in r.anchors or ()})
