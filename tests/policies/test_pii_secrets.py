@@ -3,6 +3,9 @@ assignments in code, .env, JSON and connection strings; documentation samples ar
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from policies.pii import SECRET_TYPES, PiiScanner
@@ -99,3 +102,23 @@ def test_every_ruleset_rule_is_reachable() -> None:
     assert len(RULESET) >= 20
     for rec in RULESET:
         assert rec.anchors or rec.prefilter or rec.gate
+
+
+def test_secret_types_name_every_credential_recognizer() -> None:
+    """SECRET_TYPES is declared apart from the recognizers (so that they load only when a
+    policy wants one): it must still be exactly what they produce."""
+    from policies.pii.recognizers import secret_recognizers
+
+    assert {t for r in secret_recognizers() for t in r.entity_types} == SECRET_TYPES
+
+
+def test_a_policy_without_secret_types_does_not_load_the_ruleset() -> None:
+    """detect-secrets (and the `requests` it imports) costs a worker ~8 MiB RSS."""
+    probe = (
+        "import sys\n"
+        "from policies.pii import PiiScanner\n"
+        "PiiScanner(['EMAIL_ADDRESS'], use_model=False).scan('mail a@example.com')\n"
+        "print('detect_secrets' in sys.modules, 'requests' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
