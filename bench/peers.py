@@ -167,13 +167,14 @@ def start_ours(
     ledger_full: bool = False,
     tree: Path = ROOT,
     version: str = "",
+    extra_env: dict[str, str] | None = None,
 ) -> Server:
     """`hybridgw serve --workers N`, cloud via openai_compat. Full path: the benchmark
     policy's PII entities and protect rules, the ONNX classifier. Pass-through: no PII types,
     fixed scores (`HYBRIDGW_CLASSIFIER=fake`, difficulty and sensitivity 0). `ledger_full`:
     the SQLite ledger fsyncs every commit (`synchronous=FULL`; the default is NORMAL).
     `tree`: serve the gateway code of another checkout (e.g. an earlier commit, labelled
-    `version`), with the same policy and settings."""
+    `version`), with the same policy and settings. `extra_env`: added to the environment."""
     port = free_port()
     name = ("pass-through" if pass_through else "full") + ("-fsync" if ledger_full else "")
     name += f"-{version}" if version else ""
@@ -187,6 +188,7 @@ def start_ours(
             "HYBRIDGW_LOAD_LOCAL_ON_START": "false",
             "BENCH_CLOUD_KEY": MOCK_KEY,
             "HYBRIDGW_LEDGER_SQLITE_SYNCHRONOUS": "FULL" if ledger_full else "NORMAL",
+            **(extra_env or {}),
         }
     )
     argv = serve_argv(port, workers, policy, tree=tree)

@@ -48,6 +48,7 @@ def create_app(
             if active.gc_freeze:
                 gc.collect()  # start-up's garbage goes first, what stays is frozen
                 gc.freeze()
+            _return_free_heap()
             try:
                 yield
             finally:
@@ -79,6 +80,19 @@ def create_app(
         application.include_router(module.router)
     _allow_browsers(application, active.cors_origin_list())
     return application
+
+
+def _return_free_heap() -> None:
+    """Give the pages start-up freed back to the OS (glibc's `malloc_trim`; a no-op elsewhere).
+
+    Loading the models frees large temporaries (the ONNX protobuf, the tokenizer's parsed JSON)
+    in the middle of malloc's heaps, where glibc keeps them resident: ~2.3 MiB RSS per worker.
+    """
+    import ctypes
+
+    trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
+    if trim is not None:
+        trim(0)
 
 
 def _allow_browsers(app: FastAPI, origins: list[str]) -> None:

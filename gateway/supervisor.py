@@ -190,6 +190,7 @@ def _serve(sock: socket.socket, log_level: str) -> int:
         factory=True,
         loop="uvloop",
         http="httptools",
+        ws="none",  # no WebSocket routes: do not import the websockets package (~1 MiB)
         access_log=False,
         log_level=log_level,
         backlog=BACKLOG,

@@ -15,12 +15,13 @@ from __future__ import annotations
 import importlib.resources
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-from numpy.typing import NDArray
+from typing import TYPE_CHECKING, Any
 
 from kernel.embeddings import Embedded
+
+if TYPE_CHECKING:  # numpy is imported by the embedder, not by whoever imports this module
+    import numpy as np
+    from numpy.typing import NDArray
 
 MINILM = "all-minilm-l6-v2"
 DIMENSIONS = 384
@@ -63,6 +64,8 @@ class OnnxEmbedder:
 
     def embed(self, texts: Sequence[str]) -> Embedded:
         """One normalised vector per text (blocking)."""
+        import numpy as np
+
         rows: list[NDArray[np.float32]] = []
         tokens = 0
         # similar lengths together keep padding small; the output keeps the input order
@@ -78,6 +81,8 @@ class OnnxEmbedder:
         return Embedded(out, tokens)
 
     def _run(self, texts: list[str]) -> tuple[NDArray[np.float32], int]:
+        import numpy as np
+
         encodings = self._tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)

@@ -71,7 +71,7 @@ def serve_argv(settings: Settings) -> list[str]:
     return [
         *(sys.executable, "-P", "-m", "uvicorn", "gateway.app:create_app", "--factory", *where),
         *("--log-level", settings.log_level),
-        *("--no-access-log", "--loop", "uvloop", "--http", "httptools"),
+        *("--no-access-log", "--loop", "uvloop", "--http", "httptools", "--ws", "none"),
     ]
 
 

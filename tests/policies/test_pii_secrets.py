@@ -3,6 +3,8 @@ assignments in code, .env, JSON and connection strings; documentation samples ar
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import astuple
 
 import pytest
@@ -122,3 +124,23 @@ def test_grouping_anchored_formats_changes_no_finding() -> None:
 
 
 RULESET_ANCHORS = sorted({a for r in RULESET for a in r.anchors or ()})
+
+
+def test_secret_types_name_every_credential_recognizer() -> None:
+    """SECRET_TYPES is declared apart from the recognizers (so that they load only when a
+    policy wants one): it must still be exactly what they produce."""
+    from policies.pii.recognizers import secret_recognizers
+
+    assert {t for r in secret_recognizers() for t in r.entity_types} == SECRET_TYPES
+
+
+def test_a_policy_without_secret_types_does_not_load_the_ruleset() -> None:
+    """detect-secrets (and the `requests` it imports) costs a worker ~8 MiB RSS."""
+    probe = (
+        "import sys\n"
+        "from policies.pii import PiiScanner\n"
+        "PiiScanner(['EMAIL_ADDRESS'], use_model=False).scan('mail a@example.com')\n"
+        "print('detect_secrets' in sys.modules, 'requests' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]

@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 
 from router.classifier import (
+    MAX_TOKENS,
+    TOKENIZER_FILE,
     OnnxClassifier,
     default_model_path,
     default_thresholds,
@@ -121,11 +123,14 @@ def test_model_card_quotes_the_loso_headline() -> None:
 
 
 def test_ascii_fast_path_gives_the_full_tokenizers_ids(classifier: OnnxClassifier) -> None:
-    """Printable-ASCII texts skip BERT's normaliser (lowercased in Python): same ids as the
-    shipped tokenizer on every test-split text, and on non-ASCII / control-character text."""
-    from router.classifier import _tokenizer
+    """Printable-ASCII texts skip BERT's normaliser (lowercased in Python), others go through
+    it before the normaliser-less tokenizer: same ids as the shipped tokenizer (normaliser
+    included) on every test-split text, and on non-ASCII / control-character text."""
+    from tokenizers import Tokenizer
 
-    full = _tokenizer(models_dir())
+    full = Tokenizer.from_file(str(models_dir() / TOKENIZER_FILE))
+    full.no_padding()
+    full.enable_truncation(MAX_TOKENS)
     texts = [normalize(r["text"]) for r in read_split(DATASET, "test")]
     texts += ["Ünïcödé CAFÉ résumé", "控制 Chinese mixed", "bell\x07char", "TAB\tand\nCAPS"]
     texts = [normalize(t) for t in texts]

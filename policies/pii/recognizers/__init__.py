@@ -3,6 +3,9 @@
 `build_recognizers(entities)` returns the fast (pattern + validator + context) recognizers that
 produce at least one of `entities` (all of them when None). PERSON here is only what
 context gives away; the model-based PERSON/LOCATION detector lives in `policies.pii.ner`.
+
+The credential recognizers (`secrets`) are imported only when a policy asks for a SECRET type:
+their detect-secrets ruleset pulls in `requests` (~8 MiB RSS per worker).
 """
 
 from __future__ import annotations
@@ -17,13 +20,23 @@ from policies.pii.recognizers.documents import DOCUMENT_IDS
 from policies.pii.recognizers.financial import CREDIT_CARD, IBAN
 from policies.pii.recognizers.national_ids import NATIONAL_IDS
 from policies.pii.recognizers.person import PersonContextRecognizer
-from policies.pii.recognizers.secrets import SECRET_TYPES, SECRETS
+from policies.pii.recognizers.secret_types import SECRET_TYPES
+
+
+def secret_recognizers() -> tuple[Recognizer, ...]:
+    """The credential recognizers (API_KEY, JWT, PRIVATE_KEY, PASSWORD), imported on first use."""
+    from policies.pii.recognizers.secrets import SECRETS
+
+    return SECRETS
 
 
 def all_recognizers() -> list[Recognizer]:
     """One instance of every fast recognizer, secrets first (they win ties by order only)."""
+    return [*secret_recognizers(), *_other_recognizers()]
+
+
+def _other_recognizers() -> list[Recognizer]:
     return [
-        *SECRETS,
         EMAIL,
         CREDIT_CARD,
         IBAN,
@@ -38,7 +51,9 @@ def all_recognizers() -> list[Recognizer]:
     ]
 
 
-PATTERN_TYPES: frozenset[str] = frozenset(t for r in all_recognizers() for t in r.entity_types)
+PATTERN_TYPES: frozenset[str] = SECRET_TYPES | {
+    t for r in _other_recognizers() for t in r.entity_types
+}
 # Government and institutional identifiers (the operator group `NATIONAL_ID`).
 _ID_RECOGNIZERS: tuple[Recognizer, ...] = (*NATIONAL_IDS, *DOCUMENT_IDS)
 NATIONAL_ID_TYPES: frozenset[str] = frozenset(t for r in _ID_RECOGNIZERS for t in r.entity_types)
@@ -46,10 +61,10 @@ NATIONAL_ID_TYPES: frozenset[str] = frozenset(t for r in _ID_RECOGNIZERS for t i
 
 def build_recognizers(entities: Iterable[str] | None = None) -> list[Recognizer]:
     """The fast recognizers producing any of `entities` (every one when `entities` is None)."""
-    recognizers = all_recognizers()
     if entities is None:
-        return recognizers
+        return all_recognizers()
     wanted = frozenset(entities)
+    recognizers = all_recognizers() if wanted & SECRET_TYPES else _other_recognizers()
     return [r for r in recognizers if r.entity_types & wanted]
 
 
@@ -62,4 +77,5 @@ __all__ = [
     "ScanText",
     "all_recognizers",
     "build_recognizers",
+    "secret_recognizers",
 ]

@@ -16,8 +16,6 @@ from policies.pii.recognizers.base import PatternRecognizer, ScanText
 from policies.pii.recognizers.ruleset import RULESET, provider_key_score
 from policies.pii.validators import is_template_reference, jwt_ok
 
-SECRET_TYPES = frozenset({"API_KEY", "JWT", "PRIVATE_KEY", "PASSWORD"})
-
 _B = r"(?<![A-Za-z0-9_-])"  # token boundary before
 _E = r"(?![A-Za-z0-9_-])"  # token boundary after
 

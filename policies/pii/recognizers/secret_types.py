@@ -1,0 +1,3 @@
+"""The entity types of the credential recognizers, without importing them (see `secrets`)."""
+
+SECRET_TYPES = frozenset({"API_KEY", "JWT", "PRIVATE_KEY", "PASSWORD"})
