@@ -62,7 +62,10 @@ def _entries(logprobs: Mapping[str, Any] | None) -> list[object]:
 
 
 def without_logprobs(response: ChatResponse) -> ChatResponse:
-    """The answer as a client that did not ask for logprobs expects it."""
+    """The answer as a client that did not ask for logprobs expects it (itself when it has
+    none: no copy on the common path)."""
+    if all(c.logprobs is None for c in response.choices):
+        return response
     choices = [c.model_copy(update={"logprobs": None}) for c in response.choices]
     return response.model_copy(update={"choices": choices})
 

@@ -82,7 +82,9 @@ class Pipeline:
         served, route = await self._dispatch(ex, plan, route, self._dispatcher.complete)
         served, route = await self._escalate(ex, plan, route, served)
         response = plan.protection.restore_response(served.result, served.target)
-        response = response.model_copy(update={"usage": response_usage(ex.request, response)})
+        usage = response_usage(ex.request, response)
+        if usage != response.usage:
+            response = response.model_copy(update={"usage": usage})
         await self._cache.put(ex, plan, response)
         await self._finish(ex, plan, Outcome(route, response.usage, ex.elapsed_ms()))
         self._shadow.after_answer(ex, plan, route, response)  # background, sampled, budgeted
