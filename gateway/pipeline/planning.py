@@ -1,14 +1,17 @@
 """Planning: scan, classify and decide — everything known before a backend is called.
 
-The whole stage is one blocking function. When the request is the only one this process is
-serving (a stream counts until its last chunk) and has at most `INLINE_CHARS` characters to
-scan, it runs on the event loop itself:
-nothing else waits for the loop, the plan takes at most ~2 ms (about 1 ms per 1,000
-characters), and at c=1 on a busy 2-core machine the hop to a thread and back cost ~0.2 ms of
-CPU and latency per request (a wake-up and usually a core change). Otherwise it runs on the
-planner's own worker thread (one hop off the loop, however large the prompt): under concurrency
-the loop serves other requests while the thread plans (onnxruntime, the tokenizer and numpy
-release the GIL), which measured ~25 % more throughput at c=64 than planning on the loop.
+The whole stage is one blocking function. When the process is serving at most
+`INLINE_SERVING` requests (a stream counts until its last chunk) and this one has at most
+`INLINE_CHARS` characters to scan, it runs on the event loop itself: the plan takes at most
+~2 ms (about 1 ms per 1,000 characters), and the hop to a thread and back costs CPU and
+latency (a wake-up, usually a core change, the GIL handed over twice). Measured paired
+(`bench/bench_ab.py`, 2 workers, full path): at c=1 the hop cost ~0.2 ms per request; at c=8
+planning on the loop gave 1.18x the requests per second, -12 % CPU per request and a lower
+p99 (21 vs 31 ms) than the thread. Otherwise it runs on the planner's own worker thread (one
+hop off the loop, however large the prompt): with many requests in flight the loop keeps
+serving their sockets while the thread plans. At c=64 planning on the loop still gave more
+throughput (1.13-1.33x) but a worse p99 (196-209 vs 167-175 ms, with rounds over 300 ms),
+hence the limit.
 One dedicated thread, not the default pool: several threads scanning hostile prompts at once
 contend for the GIL with the event loop (measured: loop lag p99 162 ms with
 `asyncio.to_thread`, 10 ms with one thread).
@@ -56,7 +59,9 @@ class Screened:
 
 
 INLINE_CHARS = 2000
-"""A lone request with at most this many characters to scan is planned on the event loop."""
+"""A request with at most this many characters to scan may be planned on the event loop ..."""
+INLINE_SERVING = 8
+"""... while the process serves at most this many requests (see the module docstring)."""
 
 
 def scanned_chars(req: ChatRequest, limit: int = INLINE_CHARS) -> int:
@@ -106,7 +111,7 @@ class Planner:
 
     @traced("hybridgw.plan")
     async def plan(self, ex: Exchange, admission: Admission) -> Plan:
-        if self._serving <= 1 and scanned_chars(ex.request) <= INLINE_CHARS:
+        if self._serving <= INLINE_SERVING and scanned_chars(ex.request) <= INLINE_CHARS:
             return self.plan_now(ex, admission)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._thread, self.plan_now, ex, admission)

@@ -1,15 +1,16 @@
-"""A lone small request is planned on the event loop; a large one, or one among others being
-served, on the planner thread: the same plan either way."""
+"""A small request among a few being served is planned on the event loop; a large one, or one
+among many, on the planner thread: the same plan either way."""
 
 from __future__ import annotations
 
 import threading
+from contextlib import ExitStack
 
 import pytest
 from stages_support import rig
 
 from gateway.pipeline.admission import Admission
-from gateway.pipeline.planning import INLINE_CHARS, scanned_chars
+from gateway.pipeline.planning import INLINE_CHARS, INLINE_SERVING, scanned_chars
 from kernel.errors import BackendUnavailable
 from kernel.fakes import ScriptedBackend
 from kernel.types import ChatRequest, Message
@@ -46,11 +47,16 @@ async def test_small_and_large_requests_get_the_same_plan_on_different_threads(
         large = await planner.plan(
             r.exchange(NAMED * (INLINE_CHARS // len(NAMED) + 1)), Admission()
         )
-        with planner.serving():  # another request is being served meanwhile
-            crowded = await planner.plan(r.exchange(NAMED), Admission())
-    assert threads[0] == threading.current_thread().name  # the event loop's own thread
-    assert threads[1].startswith("hybridgw-plan") and threads[2].startswith("hybridgw-plan")
-    for plan in (small, large, crowded):
+        with ExitStack() as others:  # a few more requests are being served meanwhile
+            for _ in range(INLINE_SERVING - 1):
+                others.enter_context(planner.serving())
+            among_few = await planner.plan(r.exchange(NAMED), Admission())
+            with planner.serving():  # one more: too many to hold the loop for a plan
+                crowded = await planner.plan(r.exchange(NAMED), Admission())
+    loop_thread = threading.current_thread().name
+    assert threads[0] == loop_thread and threads[2] == loop_thread
+    assert threads[1].startswith("hybridgw-plan") and threads[3].startswith("hybridgw-plan")
+    for plan in (small, large, among_few, crowded):
         assert "PERSON" in plan.features.pii_types
         cloud = plan.decision.candidates()[1]
         assert "Margaret" not in plan.protection.outgoing(cloud).messages[0].text()
@@ -64,7 +70,7 @@ async def test_a_request_counts_as_served_until_it_ends_a_stream_until_its_last_
     await r.pipeline.complete(r.exchange("Say hello."))
     assert planner._serving == 0
     streamed = await r.pipeline.stream(r.exchange("Say hello.", stream=True))
-    assert planner._serving == 1  # relaying: a request planned now would go to the thread
+    assert planner._serving == 1  # relaying: it counts until its last chunk
     _ = [c async for c in streamed.chunks]
     assert planner._serving == 0
 
