@@ -26,8 +26,8 @@ from pathlib import Path
 
 import orjson
 
-from gateway.ledger.schema import from_row, to_row
-from gateway.ledger.sqlite import parse_ts, sqlite_ts
+from gateway.ledger.schema import from_row
+from gateway.ledger.sqlite import parse_ts, sqlite_row
 from kernel.protocols import LedgerEntry
 
 log = logging.getLogger(__name__)
@@ -144,9 +144,7 @@ class Journal:
 
 
 def encode(entry: LedgerEntry) -> bytes:
-    row = list(to_row(entry))
-    row[1] = sqlite_ts(entry.timestamp)
-    return orjson.dumps(row) + b"\n"
+    return orjson.dumps(sqlite_row(entry)) + b"\n"
 
 
 def read(path: Path) -> list[LedgerEntry]:

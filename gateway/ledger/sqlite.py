@@ -42,6 +42,12 @@ def sqlite_ts(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
+def sqlite_row(entry: LedgerEntry) -> tuple[Any, ...]:
+    """The entry's column values as stored here (and in the journal): timestamp as text."""
+    row = to_row(entry)
+    return (row[0], sqlite_ts(entry.timestamp), *row[2:])
+
+
 def parse_ts(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
@@ -72,9 +78,7 @@ class SqliteLedger(FetchingLedger):
         the future does not stop the write (`Submitting`)."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
-        row = list(to_row(entry))
-        row[1] = sqlite_ts(entry.timestamp)
-        self._queue.put((tuple(row), loop, done))
+        self._queue.put((sqlite_row(entry), loop, done))
         return done
 
     async def fetch(
