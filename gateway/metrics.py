@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
-from functools import cached_property
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -90,7 +90,7 @@ class Metrics:
             registry=r,
             multiprocess_mode="livesum",
         )
-        self._series: dict[tuple[str, str, int], _Series] = {}
+        self._children: dict[tuple[Counter | Histogram, tuple[str, ...]], Any] = {}
 
     def watch_circuits(self, source: Callable[[], Iterable[CircuitView]]) -> None:
         """Export the circuit breakers `source` lists, sampled at every scrape."""
@@ -99,25 +99,31 @@ class Metrics:
     def observe(self, entry: LedgerEntry) -> None:
         """Count one ledger entry (called once per request, when it is recorded)."""
         tier = entry.tier or ("cache" if entry.cache_hit else "none")
-        key = (tier, entry.rule, entry.status)
-        series = self._series.get(key)
-        if series is None:
-            series = self._series[key] = _Series(self, tier, entry.rule, str(entry.status))
-        series.requests.inc()
-        series.latency.observe(entry.latency_ms / 1000)
+        child = self._child
+        child(self.requests, tier, entry.rule, str(entry.status)).inc()
+        child(self.latency, tier).observe(entry.latency_ms / 1000)
         if entry.ttft_ms is not None:
-            series.ttft.observe(entry.ttft_ms / 1000)
+            child(self.ttft, tier).observe(entry.ttft_ms / 1000)
         if entry.prompt_tokens:
-            series.prompt_tokens.inc(entry.prompt_tokens)
+            child(self.tokens, tier, "prompt").inc(entry.prompt_tokens)
         if entry.completion_tokens:
-            series.completion_tokens.inc(entry.completion_tokens)
+            child(self.tokens, tier, "completion").inc(entry.completion_tokens)
         if entry.cost_usd > 0:
-            series.cost.inc(entry.cost_usd)
+            child(self.cost, tier).inc(entry.cost_usd)
         saved = entry.counterfactual_cost_usd - entry.cost_usd
         if saved > 0:
-            series.savings.inc(saved)
+            child(self.savings, tier).inc(saved)
         if entry.cache_hit:
             self.cache_hits.inc()
+
+    def _child(self, metric: Counter | Histogram, *labels: str) -> Any:
+        """`metric.labels(*labels)`, looked up once: `labels()` validates and locks on every
+        call, six calls a request (~1 % of its CPU here). A child exists once first used."""
+        key = (metric, labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*labels)
+        return found
 
     def outage(self, operation: str) -> None:
         self.state_outages.labels(operation).inc()
@@ -132,43 +138,6 @@ class Metrics:
             MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
             return generate_latest(merged)
         return generate_latest(self.registry)
-
-
-class _Series:
-    """The labelled children one (tier, rule, status) feeds, each looked up once, when first
-    used (a child exists from then on, as before): `labels()` validates and locks on every
-    call, six calls a request (~1 % of its CPU here)."""
-
-    def __init__(self, metrics: Metrics, tier: str, rule: str, status: str) -> None:
-        self._metrics, self._tier, self._rule, self._status = metrics, tier, rule, status
-
-    @cached_property
-    def requests(self) -> Counter:
-        return self._metrics.requests.labels(self._tier, self._rule, self._status)
-
-    @cached_property
-    def latency(self) -> Histogram:
-        return self._metrics.latency.labels(self._tier)
-
-    @cached_property
-    def ttft(self) -> Histogram:
-        return self._metrics.ttft.labels(self._tier)
-
-    @cached_property
-    def prompt_tokens(self) -> Counter:
-        return self._metrics.tokens.labels(self._tier, "prompt")
-
-    @cached_property
-    def completion_tokens(self) -> Counter:
-        return self._metrics.tokens.labels(self._tier, "completion")
-
-    @cached_property
-    def cost(self) -> Counter:
-        return self._metrics.cost.labels(self._tier)
-
-    @cached_property
-    def savings(self) -> Counter:
-        return self._metrics.savings.labels(self._tier)
 
 
 class _CircuitCollector(Collector):
