@@ -3,9 +3,10 @@
 The static embedding says what a prompt is *about*; these say what *shape* of request it is:
 how long, how many lines, how technical the words, how much arithmetic or code,
 multiple-choice, open-ended or a one-step edit, written in the first person (I, or a company's
-we), about family members, carrying contact details or money. Leave-one-source-out showed the
-embedding alone learns the *source* (an unseen benchmark scored like the training ones around
-it); these features transfer better, so the heads see both (`router/models/model_card.md`).
+we), about family members, carrying contact details, street addresses or money.
+Leave-one-source-out showed the embedding alone learns the *source* (an unseen benchmark scored
+like the training ones around it); these features transfer better, so the heads see both
+(`router/models/model_card.md`).
 
 `FEATURES` names the columns in order; the ONNX graph stores the names it was trained with and
 the classifier refuses a model whose list differs. They are computed on the normalised text as
@@ -29,6 +30,14 @@ _CHOICE = re.compile(r"[\s(][A-D][).:]\s")
 _AGE_TOKEN = re.compile(r"\d\d?(?:yo|y/o|m|f)")
 _PHONE = re.compile(r"\d{3}[-. ]\d{3,4}[-. ]\d{4}")
 _MONEY = re.compile(r"[£$€¥]\s?\d")
+# "221 Baker Street", "12 Park Ave.", "Suite 300": a house number, capitalised words and a
+# common English street word, or a unit number (searched only when the text has digits and
+# one of the street words).
+_STREET = re.compile(
+    r"\b\d{1,5}[A-Za-z]?\s+(?:[A-Z][\w'.-]*\s+){1,3}"
+    r"(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Boulevard|Blvd|Drive|Dr|Way|Court|Ct|Place|Pl)\b"
+    r"|\b(?:Apt|Apartment|Suite|Unit)\.?\s*#?\d+\b"
+)
 _SENTENCE_ENDS = (". ", "? ", "! ")
 _ASKING = frozenset({"what", "who", "where", "when", "which"})
 _AGE_WORDS = frozenset({"yo", "y/o", "years", "year-old", "yrs"})
@@ -69,6 +78,10 @@ _CODE_WORDS = _words(
     "def return function class import select python java javascript sql code script"
 )
 _CURRENCY_WORDS = _words("dollars euros pounds usd eur gbp")
+_STREET_WORDS = _words(
+    "street st avenue ave road rd lane ln boulevard blvd drive dr way court ct place pl "
+    "apt apartment suite unit"
+)
 _MATH_SYMBOLS = ("=", "+", "-", "*", "/", "^", "<", ">", "%", "$", "\\frac", "\\sqrt")
 _CODE_SYMBOLS = ("```", "{", "}", ";", "=>", "c++")
 _DIGITS = "0123456789"
@@ -89,6 +102,12 @@ def _ages(lowered: list[str], counts: Counter[str]) -> int:
         pairs = itertools.pairwise(lowered)
         found += sum(1 for a, b in pairs if b in _AGE_WORDS and a.isdigit() and len(a) <= 2)
     return found
+
+
+def _streets(text: str, counts: Counter[str]) -> float:
+    if counts.keys().isdisjoint(_STREET_WORDS):
+        return 0.0
+    return math.log1p(len(_STREET.findall(text)))
 
 
 def vector(text: str) -> list[float]:
@@ -132,6 +151,7 @@ def vector(text: str) -> list[float]:
         letters / n_words / 10,
         long_words / n_words * 5,
         math.log1p(numbers) / 4,
+        _streets(text, counts) if digits else 0.0,
     ]
 
 
@@ -159,4 +179,5 @@ FEATURES: tuple[str, ...] = (
     "mean_word_length",
     "long_word_share",
     "numbers",
+    "street_addresses",
 )

@@ -32,6 +32,7 @@ def test_one_value_per_named_feature() -> None:
         ("choice_labels", "Which? A) red B) blue C) green D) pink", "Which colour is best?"),
         ("contact_details", "mail a@b.com or call 555-123-4567", "mail the team"),
         ("money_amounts", "my salary is $58,000 or 58000 euros", "my salary review"),
+        ("street_addresses", "send it to 221 Baker Street, Suite 4", "send 221 boxes to a street"),
         ("open_task_verbs", "Design and implement a scheduler", "The scheduler"),
         ("edit_task_verbs", "Translate and summarise this", "This is fine"),
     ],
@@ -44,6 +45,7 @@ def test_digit_features_are_zero_without_digits() -> None:
     text = "Forty-five years old and worried"
     assert value(text, "ages") == 0.0
     assert value(text, "digit_share") == 0.0
+    assert value("Baker Street, Suite B", "street_addresses") == 0.0
 
 
 def test_a_model_trained_on_other_features_is_refused(tmp_path: Path) -> None:

@@ -179,3 +179,34 @@ def test_a_model_trained_before_exclusions_is_rebuilt_without_them() -> None:
     assert config.excluded_labels == ()
     config, _ = recipe_from(training, DATASET, models_dir())
     assert ("difficulty@7b-class", "mmlu_mixtral") in config.excluded_labels
+
+
+def test_label_balanced_weights_give_every_family_and_label_the_same_total() -> None:
+    from training.router.train import source_weights
+
+    rows = [
+        *({"source": "a", "sensitivity": 1.0} for _ in range(9)),
+        {"source": "a", "sensitivity": 0.0},
+        *({"source": "b", "sensitivity": 0.0} for _ in range(30)),
+    ]
+    by_family = source_weights(rows)
+    assert np.isclose(by_family[:10].sum(), by_family[10:].sum())  # a and b weigh the same
+    by_cell = source_weights(rows, "sensitivity")
+    cells = (by_cell[:9].sum(), by_cell[9], by_cell[10:].sum())
+    assert np.allclose(cells, cells[0])  # a's 9 positives, its one negative and b's 30 negatives
+    assert np.isclose(by_cell.mean(), 1.0)
+
+
+def test_a_model_trained_before_label_balancing_is_rebuilt_without_it() -> None:
+    import json
+
+    from router.classifier import models_dir
+    from training.router.recipe import recipe_from
+
+    training = json.loads((models_dir() / "training.json").read_text("utf-8"))
+    assert training["label_balanced"] == ["difficulty@smollm2-135m", "sensitivity"]
+    old = {k: v for k, v in training.items() if k != "label_balanced"}
+    assert recipe_from(old, DATASET, models_dir())[0].label_balanced == ()
+    assert recipe_from(training, DATASET, models_dir())[0].label_balanced == tuple(
+        training["label_balanced"]
+    )

@@ -42,6 +42,8 @@ def recipe_from(
         word_features=int(feats.get("word_features_max", 20000)),
         char_features=int(feats.get("char_features_max", 20000)),
         balance_sources=bool(training.get("balance_sources", True)),
+        # a model trained before per-label balancing balanced no head by label
+        label_balanced=tuple(str(h) for h in training.get("label_balanced", [])),
         c_by_head=tuple((h, float(v["C"])) for h, v in sorted(training["heads"].items())),
         excluded_labels=tuple(
             (str(h), str(s)) for h, s in training.get("excluded_labels", [])
