@@ -136,9 +136,14 @@ def test_serve_two_workers_under_a_small_stdlib_supervisor(serve: Callable[..., 
     assert len(workers) == 2
     supervisor = served.proc.pid  # `serve` exec'd the supervisor: same pid
     assert b"gateway.supervisor" in Path(f"/proc/{supervisor}/cmdline").read_bytes()
-    for pid in workers:  # the workers have the web stack loaded…
+
+    def web_stack_loaded(pid: int) -> bool:
         maps = Path(f"/proc/{pid}/maps").read_text()
-        assert "pydantic_core" in maps and "uvloop" in maps
+        return "pydantic_core" in maps and "uvloop" in maps
+
+    # the workers load the web stack (the second may still be importing when the first
+    # answers /healthz on a busy machine) …
+    poll(lambda: all(web_stack_loaded(pid) for pid in workers), 60, "workers with the web stack")
     maps = Path(f"/proc/{supervisor}/maps").read_text()  # … the supervisor none of it
     for library in ("pydantic_core", "uvloop", "httptools", "onnxruntime", "_ssl"):
         assert library not in maps, library
