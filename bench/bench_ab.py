@@ -73,7 +73,9 @@ def one_round(server: Server, connections: int, seconds: float) -> Round:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("targets", nargs="+", metavar="LABEL=TREE[,ENV=VALUE...]")
+    parser.add_argument(
+        "targets", nargs="*", default=["now=."], metavar="LABEL=TREE[,ENV=VALUE...]"
+    )  # `make bench` runs it without arguments: this checkout alone
     parser.add_argument("--c", type=int, default=1, help="wrk connections")
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=4.0, help="wrk duration per round")
