@@ -12,9 +12,9 @@ like the training ones around it); these features transfer better, so the heads 
 the classifier refuses a model whose list differs. They are computed on the normalised text as
 the classifier scores it (whitespace collapsed; a run holding a line break is one newline).
 Every value is a count scaled to roughly [0, 1]. `vector` is pure and cheap: a whitespace
-split, a `Counter` of lower-cased words looked up against small word sets, `str.count` for
-symbols, and short regexes that start with a literal (those starting with a digit run only
-when the text has digits).
+split, a `Counter` of lower-cased words whose distinct words are looked up once in a map of
+the small word sets, `str.translate` / `str.count` for symbols, and short regexes that start
+with a literal (those starting with a digit run only when the text has digits).
 """
 
 from __future__ import annotations
@@ -87,17 +87,45 @@ _CODE_SYMBOLS = ("```", "{", "}", ";", "=>", "c++")
 _DIGITS = "0123456789"
 
 
-def _hits(counts: Counter[str], words: frozenset[str]) -> int:
-    return sum(counts[w] for w in counts.keys() & words)
+# The word sets counted per prompt, and for every word the sets it is in: one pass over a
+# prompt's distinct words counts them all.
+_COUNTED = (
+    *(_FIRST_PERSON, _CODE_WORDS, _FAMILY, _FIRST_PERSON_PLURAL, _SECOND_PERSON),
+    *(_OPEN_TASK, _EDIT_TASK, _ASKING, _CURRENCY_WORDS),
+)
+_MEMBERSHIP: dict[str, tuple[int, ...]] = {
+    w: tuple(k for k, words in enumerate(_COUNTED) if w in words)
+    for w in frozenset().union(*_COUNTED)
+}
+# Single characters are counted by what deleting them takes off the length.
+_NO_DIGITS = str.maketrans("", "", _DIGITS)
+_NO_MATH_CHARS = str.maketrans("", "", "".join(s for s in _MATH_SYMBOLS if len(s) == 1))
+_MATH_WORDS = tuple(s for s in _MATH_SYMBOLS if len(s) > 1)
+_NO_CODE_CHARS = str.maketrans("", "", "".join(s for s in _CODE_SYMBOLS if len(s) == 1))
+_CODE_RUNS = tuple(s for s in _CODE_SYMBOLS if len(s) > 1)
+
+
+def _set_counts(counts: Counter[str]) -> list[int]:
+    """How many of the prompt's words are in each of `_COUNTED`, in its order."""
+    tally = [0] * len(_COUNTED)
+    membership = _MEMBERSHIP
+    for word, n in counts.items():
+        for k in membership.get(word, ()):
+            tally[k] += n
+    return tally
 
 
 def _occurrences(text: str, needles: Iterable[str]) -> int:
     return sum(text.count(n) for n in needles)
 
 
+def _chars(text: str, deleting: dict[int, int | None]) -> int:
+    return len(text) - len(text.translate(deleting))
+
+
 def _ages(lowered: list[str], counts: Counter[str]) -> int:
     """'45 years old', '45 yo', '45M', '32f': a number of at most two digits stated as an age."""
-    found = sum(n for w, n in counts.items() if _AGE_TOKEN.fullmatch(w))
+    found = sum(n for w, n in counts.items() if w[0].isdigit() and _AGE_TOKEN.fullmatch(w))
     if _AGE_WORDS.intersection(counts):
         pairs = itertools.pairwise(lowered)
         found += sum(1 for a, b in pairs if b in _AGE_WORDS and a.isdigit() and len(a) <= 2)
@@ -116,12 +144,12 @@ def vector(text: str) -> list[float]:
     n_words = max(len(words), 1)
     lowered = [w.lower() for w in words]
     counts = Counter(lowered)
-    first = _hits(counts, _FIRST_PERSON)
+    first, code, family, plural, second, open_task, edit, asking, currency = _set_counts(counts)
     capitalised = sum(1 for w in words if w[0].isupper())
-    letters = sum(len(w) for w in words)
+    letters = sum(map(len, words))
     long_words = sum(1 for w in words if len(w) >= 10)
     numbers = sum(1 for w in words if w[0].isdigit())
-    digits = _occurrences(text, _DIGITS)
+    digits = _chars(text, _NO_DIGITS)
     lines = text.count("\n") + 1
     mid_capitals = max(capitalised - _occurrences(text, _SENTENCE_ENDS) - lines, 0)
     contact = text.count("@") + text.count("http") + text.count("www.")
@@ -132,21 +160,21 @@ def vector(text: str) -> list[float]:
         math.log1p(len(words)) / 7,
         math.log1p(lines - 1) / 4,
         digits / max(len(text), 1) * 5,
-        math.log1p(_occurrences(text, _MATH_SYMBOLS)) / 4,
-        math.log1p(_occurrences(text, _CODE_SYMBOLS) + _hits(counts, _CODE_WORDS)) / 3,
+        math.log1p(_chars(text, _NO_MATH_CHARS) + _occurrences(text, _MATH_WORDS)) / 4,
+        math.log1p(_chars(text, _NO_CODE_CHARS) + _occurrences(text, _CODE_RUNS) + code) / 3,
         math.log1p(len(_CHOICE.findall(text))) / 2,
         math.log1p(text.count("?")) / 2,
         first / n_words * 5,
         math.log1p(first) / 3,
-        math.log1p(_hits(counts, _FAMILY)) / 2,
-        _hits(counts, _FIRST_PERSON_PLURAL) / n_words * 5,
-        _hits(counts, _SECOND_PERSON) / n_words * 5,
+        math.log1p(family) / 2,
+        plural / n_words * 5,
+        second / n_words * 5,
         math.log1p(_ages(lowered, counts)) if digits else 0.0,
         capitalised / n_words,
-        math.log1p(_hits(counts, _OPEN_TASK)) / 2,
-        math.log1p(_hits(counts, _EDIT_TASK) + _hits(counts, _ASKING)) / 2,
+        math.log1p(open_task) / 2,
+        math.log1p(edit + asking) / 2,
         math.log1p(contact),
-        math.log1p(len(_MONEY.findall(text)) + _hits(counts, _CURRENCY_WORDS)),
+        math.log1p(len(_MONEY.findall(text)) + currency),
         mid_capitals / n_words * 5,
         letters / n_words / 10,
         long_words / n_words * 5,

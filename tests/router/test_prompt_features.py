@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -59,3 +60,10 @@ def test_a_model_trained_on_other_features_is_refused(tmp_path: Path) -> None:
     (tmp_path / "tokenizer.json").write_bytes(shipped.read_bytes())
     with pytest.raises(ValueError, match="surface features"):
         OnnxClassifier(tmp_path / "model.onnx")
+
+
+def test_every_counted_word_set_is_found_in_one_pass() -> None:
+    for k, words in enumerate(prompt_features._COUNTED):
+        word = sorted(words)[0]
+        tally = prompt_features._set_counts(Counter([word, word, "unlisted"]))
+        assert tally[k] == 2, (k, word)
