@@ -22,13 +22,13 @@ from pathlib import Path
 from bench.bench_peers import body
 from bench.loadgen import ensure_wrk, run_wrk
 from bench.peers import _without_pii
-from bench.procs import Processes, clean_env, free_port, tree_cpu_seconds, wait_http, wait_idle
+from bench.procs import Processes, free_port, tree_cpu_seconds, wait_http, wait_idle
 from bench.report import Report, command_line, fmt
 from bench.servers import (
     GATEWAY_KEY,
-    MOCK_KEY,
     Server,
-    classifier_setting,
+    gateway_env,
+    parse_target,
     serve_argv,
     start_mock,
     write_policy,
@@ -40,22 +40,12 @@ Round = tuple[float, float, float, float]  # req/s, p50 ms, p99 ms, CPU ms per r
 def start(
     ps: Processes, directory: Path, mock: Server, spec: str, args: argparse.Namespace
 ) -> Server:
-    label, _, rest = spec.partition("=")
-    tree, *extra = rest.split(",")
+    label, root, extra = parse_target(spec)
     policy = write_policy(directory, "openai_compat", mock)
     if args.pass_through:
         policy = _without_pii(policy)
-    env = clean_env(
-        {
-            "HYBRIDGW_CLASSIFIER": "fake" if args.pass_through else classifier_setting(),
-            "HYBRIDGW_DATABASE_URL": str(directory / f"ledger-{label}.db"),
-            "HYBRIDGW_LOAD_LOCAL_ON_START": "false",
-            "BENCH_CLOUD_KEY": MOCK_KEY,
-            **dict(e.split("=", 1) for e in extra),
-        }
-    )
+    env = gateway_env(directory / f"ledger-{label}.db", pass_through=args.pass_through, extra=extra)
     port = free_port()
-    root = Path(tree).resolve()
     proc = ps.start(
         f"gateway-{label}", serve_argv(port, args.workers, policy, tree=root), env=env, cwd=root
     )

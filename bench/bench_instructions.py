@@ -37,14 +37,14 @@ from pathlib import Path
 
 from bench.bench_peers import body
 from bench.peers import _without_pii
-from bench.procs import Processes, clean_env
+from bench.procs import Processes
 from bench.report import Report, command_line, fmt
 from bench.servers import (
     GATEWAY_KEY,
-    MOCK_KEY,
     ROOT,
     Server,
-    classifier_setting,
+    gateway_env,
+    parse_target,
     python,
     start_mock,
     write_policy,
@@ -83,28 +83,25 @@ def callgrind(tree: Path, env: dict[str, str], body_file: Path, requests: int, o
 def measure(
     spec: str, directory: Path, mock: Server, body_file: Path, args: argparse.Namespace, repeat: int
 ) -> Count:
-    label, _, rest = spec.partition("=")
-    tree, *extra = rest.split(",")
+    label, tree, extra = parse_target(spec)
     policy = write_policy(directory, "openai_compat", mock, scan_model=not args.no_name_model)
     if args.pass_through:
         policy = _without_pii(policy)
     runs = []
     for requests in (args.warmup, args.warmup + args.requests):
-        env = clean_env(
-            {
-                "HYBRIDGW_POLICY_FILE": str(policy),
-                "HYBRIDGW_POLICY_WATCH": "false",
-                "HYBRIDGW_CLASSIFIER": "fake" if args.pass_through else classifier_setting(),
-                "HYBRIDGW_DATABASE_URL": str(directory / f"ledger-{label}-{repeat}-{requests}.db"),
-                "HYBRIDGW_LOAD_LOCAL_ON_START": "false",
-                "HYBRIDGW_LOG_LEVEL": "warning",
-                "BENCH_CLOUD_KEY": MOCK_KEY,
-                "PYTHONHASHSEED": "0",
-                **dict(e.split("=", 1) for e in extra),
-            }
+        settings = {
+            "HYBRIDGW_POLICY_FILE": str(policy),
+            "HYBRIDGW_POLICY_WATCH": "false",
+            "HYBRIDGW_LOG_LEVEL": "warning",
+            "PYTHONHASHSEED": "0",
+        }
+        env = gateway_env(
+            directory / f"ledger-{label}-{repeat}-{requests}.db",
+            pass_through=args.pass_through,
+            extra={**settings, **extra},
         )
         out = directory / f"callgrind-{label}-{repeat}-{requests}.out"
-        runs.append(callgrind(Path(tree).resolve(), env, body_file, requests, out))
+        runs.append(callgrind(tree, env, body_file, requests, out))
     return Count(label, runs[0], runs[1], args.requests)
 
 

@@ -28,8 +28,8 @@ from bench.servers import (
     MODEL,
     ROOT,
     Server,
-    classifier_setting,
     ensure_venv,
+    gateway_env,
     python,
     serve_argv,
     venv_version,
@@ -181,15 +181,11 @@ def start_ours(
     policy = write_policy(directory, "openai_compat", mock)
     if pass_through:
         policy = _without_pii(policy)
-    env = clean_env(
-        {
-            "HYBRIDGW_CLASSIFIER": "fake" if pass_through else classifier_setting(),
-            "HYBRIDGW_DATABASE_URL": str(directory / f"ledger-{name}.db"),
-            "HYBRIDGW_LOAD_LOCAL_ON_START": "false",
-            "BENCH_CLOUD_KEY": MOCK_KEY,
-            "HYBRIDGW_LEDGER_SQLITE_SYNCHRONOUS": "FULL" if ledger_full else "NORMAL",
-            **(extra_env or {}),
-        }
+    synchronous = {"HYBRIDGW_LEDGER_SQLITE_SYNCHRONOUS": "FULL" if ledger_full else "NORMAL"}
+    env = gateway_env(
+        directory / f"ledger-{name}.db",
+        pass_through=pass_through,
+        extra={**synchronous, **(extra_env or {})},
     )
     argv = serve_argv(port, workers, policy, tree=tree)
     proc = procs.start(f"gateway-{name}", argv, env=env, cwd=tree)

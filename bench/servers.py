@@ -51,6 +51,30 @@ def classifier_setting() -> str:
     return "onnx" if shipped else "fake"
 
 
+def gateway_env(
+    ledger: Path, *, pass_through: bool = False, extra: dict[str, str] | None = None
+) -> dict[str, str]:
+    """What every benchmark serves our gateway with: the shipped classifier (fixed scores for
+    pass-through), a SQLite ledger at `ledger`, the local model not loaded at start, the mock's
+    key for the cloud tier; `extra` on top."""
+    return clean_env(
+        {
+            "HYBRIDGW_CLASSIFIER": "fake" if pass_through else classifier_setting(),
+            "HYBRIDGW_DATABASE_URL": str(ledger),
+            "HYBRIDGW_LOAD_LOCAL_ON_START": "false",
+            "BENCH_CLOUD_KEY": MOCK_KEY,
+            **(extra or {}),
+        }
+    )
+
+
+def parse_target(spec: str) -> tuple[str, Path, dict[str, str]]:
+    """`LABEL=TREE[,ENV=VALUE...]` (the paired benchmarks' targets): label, tree, extra env."""
+    label, _, rest = spec.partition("=")
+    tree, *extra = rest.split(",")
+    return label, Path(tree).resolve(), dict(e.split("=", 1) for e in extra)
+
+
 def start_mock(procs: Processes) -> Server:
     port = free_port()
     proc = procs.start(
@@ -137,14 +161,7 @@ def start_gateway(
     port = free_port()
     policy = write_policy(directory, backend, mock, scan_model=scan_model)
     tag = "" if scan_model else "-patterns-only"
-    env = clean_env(
-        {
-            "HYBRIDGW_CLASSIFIER": classifier_setting(),
-            "HYBRIDGW_DATABASE_URL": str(directory / f"ledger-{backend}{tag}.db"),
-            "HYBRIDGW_LOAD_LOCAL_ON_START": "false",
-            "BENCH_CLOUD_KEY": MOCK_KEY,
-        }
-    )
+    env = gateway_env(directory / f"ledger-{backend}{tag}.db")
     argv = serve_argv(port, workers, policy)
     proc = procs.start(name or f"gateway-{backend}{tag}", argv, env=env, cwd=ROOT)
     wait_http(f"http://127.0.0.1:{port}/healthz", proc, timeout_s=120)
