@@ -9,7 +9,7 @@ On this shared 2-core VM wall-clock numbers of the same code move by 30-70 % wit
 --tool=callgrind` counts the instructions a process executes. For a pure function they repeat
 exactly; for the whole gateway they still move a little, because how often the event loop turns
 and the background tasks (ledger commits, spool checks) wake depends on wall time: the same
-tree measured 4.11-4.49 M instructions per request across five runs on 2026-12-01, some of them
+tree measured 4.11-4.60 M instructions per request across six runs on 2026-12-01, some of them
 beside a test run. So targets are measured `--repeats` times, in alternating order, and the
 table gives the median and every repeat. Each TREE (`.`, or an extracted earlier commit) runs
 `bench/inproc.py` (the chat route through the ASGI app in one process, no HTTP server, no wrk)
