@@ -31,9 +31,20 @@ def stored_ids(schema: str) -> set[str]:
 
 def spooled(path: Path) -> int:
     """Rows waiting in a spool file."""
+    return len(spooled_ids(path))
+
+
+def spooled_ids(path: Path) -> set[str]:
+    """The request ids of the rows waiting in a spool file."""
     with sqlite3.connect(path) as conn:
-        (n,) = conn.execute("SELECT count(*) FROM ledger").fetchone()
-    return int(n)
+        return {str(r[0]) for r in conn.execute("SELECT request_id FROM ledger")}
+
+
+def journaled_ids(folder: Path) -> set[str]:
+    """The request ids in the ledger journal segments left in `folder`."""
+    from gateway.ledger.journal import SUFFIX, read
+
+    return {e.request_id for path in folder.glob(f"*{SUFFIX}") for e in read(path)}
 
 
 def entry(request_id: str) -> LedgerEntry:
