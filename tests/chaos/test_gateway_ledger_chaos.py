@@ -2,8 +2,9 @@
 
 Answers must keep coming within the request time limit while the database is frozen or gone,
 and every answered request must have its ledger row once the database is back — including the
-rows of answers given during the outage by the process that was killed: they are in its spool,
-and the next process's ledger (built here as `hybridgw serve` builds it) drains them.
+rows of answers given during the outage by the process that was killed: they are in its spool
+or journal, and the next process's ledger (built here as `hybridgw serve` builds it) commits
+them.
 """
 
 from __future__ import annotations
