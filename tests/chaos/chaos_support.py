@@ -16,6 +16,7 @@ from typing import IO
 
 import psycopg
 
+from gateway.ledger.journal import SUFFIX, read
 from kernel.protocols import LedgerEntry
 
 
@@ -42,8 +43,6 @@ def spooled_ids(path: Path) -> set[str]:
 
 def journaled_ids(folder: Path) -> set[str]:
     """The request ids in the ledger journal segments left in `folder`."""
-    from gateway.ledger.journal import SUFFIX, read
-
     return {e.request_id for path in folder.glob(f"*{SUFFIX}") for e in read(path)}
 
 

@@ -188,9 +188,10 @@ def fit_heads(
         val_idx = [i for i, r in enumerate(val_rows) if config.trains(r, name)]
         y = np.array([int(rows[i][name] >= 0.5) for i in idx], dtype=np.int64)
         y_val = np.array([int(val_rows[i][name] >= 0.5) for i in val_idx], dtype=np.int64)
-        by_label = name if name in config.label_balanced else None
-        picked = [rows[i] for i in idx]
-        weights = source_weights(picked, by_label) if config.balance_sources else None
+        weights = None
+        if config.balance_sources:
+            by_label = name if name in config.label_balanced else None
+            weights = source_weights([rows[i] for i in idx], by_label)
         heads[name] = _fit_head(name, x_all[idx], y, x_val_all[val_idx], y_val, config, weights)
     return heads
 
