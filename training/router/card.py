@@ -196,7 +196,9 @@ def _probe_count(metrics: dict[str, Any]) -> int:
 
 def model_card(metrics: dict[str, Any], command: str) -> str:
     """The whole model card."""
-    restricted = "\n".join(f"- {k}: {fmt(v)}" for k, v in metrics["loso"]["restricted"].items())
+    restricted = "\n".join(
+        f"- {k}: {fmt(v)}" for k, v in sorted(metrics["loso"]["restricted"].items())
+    )
     data = DATA_SECTION.read_text(encoding="utf-8")
     return f"""# Model card: router prompt classifier `{metrics["model_version"]}`
 
