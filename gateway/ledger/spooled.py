@@ -11,7 +11,8 @@ committed, so a report sees every answer this process gave.
 
 The committer hands a store that can (`BatchSubmitting`) each gathered batch as one write, one
 transaction, with one bounded wait: if it misses, the whole batch goes to the spool, and it
-counts as one miss of the circuit however many rows it holds. Other stores get a commit per row.
+counts one miss per row, as its rows one by one would (so a failed batch of `failures` rows
+opens the circuit, as before). Other stores get a commit per row.
 
 After `failures` consecutive misses the store's circuit opens and records go straight to the
 spool, so an outage costs no wait at all. A background task drains the spool into the store —
@@ -154,7 +155,8 @@ class SpooledLedger:
     async def _missed(
         self, write: asyncio.Future[None], entries: Sequence[LedgerEntry], exc: Exception
     ) -> None:
-        self.circuit.failed()
+        for _ in entries:  # one miss per row: the circuit's meaning does not depend on batching
+            self.circuit.failed()
         self._keep_late(write)
         more = f" and {len(entries) - 1} more" if len(entries) > 1 else ""
         log.warning("ledger store %s; request %s%s spooled", _why(exc), entries[0].request_id, more)
