@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -31,6 +32,15 @@ class Submitting(Protocol):
     `submit` queues the record and returns the future the writer settles, no task needed."""
 
     def submit(self, entry: LedgerEntry) -> asyncio.Future[None]: ...
+
+
+@runtime_checkable
+class BatchSubmitting(Protocol):
+    """A store that commits many records in one transaction: `submit_many` queues them and
+    returns one future, settled once all are committed (or with the error, none committed),
+    whatever happens to its caller."""
+
+    def submit_many(self, entries: Sequence[LedgerEntry]) -> asyncio.Future[None]: ...
 
 
 class FetchingLedger(ABC):

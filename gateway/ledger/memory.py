@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from gateway.ledger.base import FetchingLedger
@@ -20,6 +22,13 @@ class InMemoryLedger(FetchingLedger):
 
     async def record(self, entry: LedgerEntry) -> None:
         self.entries.append(entry)
+
+    def submit_many(self, entries: Sequence[LedgerEntry]) -> asyncio.Future[None]:
+        """Keep the entries now; the future is already settled (`BatchSubmitting`)."""
+        self.entries.extend(entries)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
 
     async def fetch(
         self, *, since: datetime, until: datetime, tenant: str | None = None

@@ -1,10 +1,11 @@
 """`PostgresLedger`: the scale-out store (psycopg 3, async), shared by every gateway replica.
 
-One writer connection commits batches (group commit) before the awaiting `record()` calls
-return, with PostgreSQL's default `synchronous_commit=on`: a returned `record()` is durable on
-the server. Reports use a second connection, so a long report never delays a write. Connection
-loss is repaired on the next write or report; a failed write raises (`SpooledLedger` then spools
-the record). A write that hangs is abandoned after `_WRITE_TIMEOUT_S` and its connection dropped,
+One writer connection commits batches (group commit: one `executemany` per transaction; a
+`submit_many` batch is one queue item) before the awaiting `record()` calls return, with
+PostgreSQL's default `synchronous_commit=on`: a returned `record()` is durable on the server.
+Reports use a second connection, so a long report never delays a write. Connection loss is
+repaired on the next write or report; a failed write raises (`SpooledLedger` then spools the
+record). A write that hangs is abandoned after `_WRITE_TIMEOUT_S` and its connection dropped,
 so a frozen server or network cannot wedge the writer for good.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,7 +33,7 @@ _BATCH = 512
 _CONNECT_TIMEOUT_S = 5
 _WRITE_TIMEOUT_S = 10.0
 _LOCK_ID = 0x6879_6272_6964  # pg_advisory_xact_lock key: replicas migrate one at a time
-_Item = tuple[tuple[Any, ...], "asyncio.Future[None]"]
+_Item = tuple[list[tuple[Any, ...]], "asyncio.Future[None]"]
 
 
 def _aware(moment: datetime) -> datetime:
@@ -76,11 +78,15 @@ class PostgresLedger(FetchingLedger):
 
     async def record(self, entry: LedgerEntry) -> None:
         """Returns once the entry is committed (or raises what the commit raised)."""
+        await self.submit_many((entry,))
+
+    def submit_many(self, entries: Sequence[LedgerEntry]) -> asyncio.Future[None]:
+        """Queue the entries for the writer task as one item: they are committed in one
+        transaction, then the one future settles; cancelling it does not stop the write
+        (`BatchSubmitting`)."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        row = list(to_row(entry))
-        row[1] = _aware(entry.timestamp)
-        self._queue.put_nowait((tuple(row), done))
-        await done
+        self._queue.put_nowait(([_pg_row(e) for e in entries], done))
+        return done
 
     async def fetch(
         self, *, since: datetime, until: datetime, tenant: str | None = None
@@ -150,19 +156,20 @@ class PostgresLedger(FetchingLedger):
             first = await self._queue.get()
             if first is None:
                 break
-            batch = [first]
-            while len(batch) < _BATCH and not self._queue.empty():
+            batch, rows = [first], list(first[0])
+            while len(rows) < _BATCH and not self._queue.empty():
                 item = self._queue.get_nowait()
                 if item is None:
                     stopping = True
                     break
                 batch.append(item)
+                rows += item[0]
             error: BaseException | None = None
             try:
                 async with asyncio.timeout(_WRITE_TIMEOUT_S):
                     conn = await self._writer_conn()
                     async with conn.transaction(), conn.cursor() as cur:
-                        await cur.executemany(_INSERT, [row for row, _ in batch])
+                        await cur.executemany(_INSERT, rows)
             except Exception as exc:  # handed to every waiting record() call
                 error = exc
                 await self._drop_writer()
@@ -173,3 +180,9 @@ class PostgresLedger(FetchingLedger):
                     done.set_result(None)
                 else:
                     done.set_exception(error)
+
+
+def _pg_row(entry: LedgerEntry) -> tuple[Any, ...]:
+    """The entry's column values as stored here: timestamp as an aware datetime."""
+    row = to_row(entry)
+    return (row[0], _aware(entry.timestamp), *row[2:])

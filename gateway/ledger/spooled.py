@@ -9,6 +9,11 @@ was merely slow may still land later; that is harmless, because every store igno
 request id. Reads (`summarize`, `fetch`) first wait for this process's journaled rows to be
 committed, so a report sees every answer this process gave.
 
+The committer hands a store that can (`BatchSubmitting`) each gathered batch as one write, one
+transaction, with one bounded wait: if it misses, the whole batch goes to the spool, and it
+counts one miss per row, as its rows one by one would (so a failed batch of `failures` rows
+opens the circuit, as before). Other stores get a commit per row.
+
 After `failures` consecutive misses the store's circuit opens and records go straight to the
 spool, so an outage costs no wait at all. A background task drains the spool into the store —
 which doubles as the circuit's probe, with backoff — and forgets what the store committed.
@@ -19,12 +24,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
-from collections.abc import Callable
+from collections import Counter, deque
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from gateway.circuit import Circuit
-from gateway.ledger.base import RecordSource, Submitting
+from gateway.ledger.base import BatchSubmitting, RecordSource, Submitting
 from gateway.ledger.journal import Journal, Segment, read
 from gateway.ledger.spool import Spool
 from gateway.ledger.verdicts import Verdict, VerdictStore
@@ -58,6 +63,7 @@ class SpooledLedger:
         self.journal = journal
         self._wait_s = wait_s
         self._submit = store.submit if isinstance(store, Submitting) else None
+        self._submit_many = store.submit_many if isinstance(store, BatchSubmitting) else None
         self._late: set[asyncio.Future[None]] = set()
         self._spooled = asyncio.Event()
         self._drainer: asyncio.Task[None] | None = None
@@ -97,39 +103,47 @@ class SpooledLedger:
         await self.commit(entry)
 
     async def commit(self, entry: LedgerEntry) -> None:
-        """Returns once `entry` is committed to the store or to the spool.
+        """Returns once `entry` is committed to the store or to the spool."""
+        await self._commit((entry,))
 
-        A caller cancelled meanwhile (a client gone) must not leave its row in neither place:
+    async def _commit(self, entries: Sequence[LedgerEntry]) -> None:
+        """Returns once `entries` (one, or a batch for a `BatchSubmitting` store) are committed
+        by one store write, else all to the spool.
+
+        A caller cancelled meanwhile (a client gone) must not leave its rows in neither place:
         the wait for the store, and the spooling after it, then go on in a background task."""
         if not self.circuit.allow():
-            await asyncio.shield(self._to_spool(entry))
+            await asyncio.shield(self._to_spool(entries))
             return
-        write = self._write(entry)
+        write = self._write(entries)
         try:
             async with asyncio.timeout(self._wait_s):
                 await asyncio.shield(write)  # a timeout or cancel stops the wait, not the write
         except asyncio.CancelledError:
-            self._keep(asyncio.ensure_future(self._settle(write, entry)))
+            self._keep(asyncio.ensure_future(self._settle(write, entries)))
             raise
         except Exception as exc:
-            await asyncio.shield(self._missed(write, entry, exc))
+            await asyncio.shield(self._missed(write, entries, exc))
         else:
             self._stored()
 
-    def _write(self, entry: LedgerEntry) -> asyncio.Future[None]:
-        """The store's write of `entry`, running whether or not anyone awaits it (one task per
-        record only for stores that need one)."""
+    def _write(self, entries: Sequence[LedgerEntry]) -> asyncio.Future[None]:
+        """The store's write of `entries`, running whether or not anyone awaits it (one task
+        only for stores that need one; more than one entry only for `BatchSubmitting` ones)."""
+        if self._submit_many is not None:
+            return self._submit_many(entries)
+        [entry] = entries
         if self._submit is not None:
             return self._submit(entry)
         return asyncio.ensure_future(self.store.record(entry))
 
-    async def _settle(self, write: asyncio.Future[None], entry: LedgerEntry) -> None:
-        """What `record` does after its caller was cancelled: the same bounded wait, else spool."""
+    async def _settle(self, write: asyncio.Future[None], entries: Sequence[LedgerEntry]) -> None:
+        """What `_commit` does after its caller was cancelled: the same bounded wait, else spool."""
         try:
             async with asyncio.timeout(self._wait_s):
                 await asyncio.shield(write)
         except Exception as exc:
-            await self._missed(write, entry, exc)
+            await self._missed(write, entries, exc)
         else:
             self._stored()
 
@@ -139,15 +153,17 @@ class SpooledLedger:
         self.circuit.succeeded()
 
     async def _missed(
-        self, write: asyncio.Future[None], entry: LedgerEntry, exc: Exception
+        self, write: asyncio.Future[None], entries: Sequence[LedgerEntry], exc: Exception
     ) -> None:
-        self.circuit.failed()
+        for _ in entries:  # one miss per row: the circuit's meaning does not depend on batching
+            self.circuit.failed()
         self._keep_late(write)
-        log.warning("ledger store %s; request %s spooled", _why(exc), entry.request_id)
-        await self._to_spool(entry)
+        more = f" and {len(entries) - 1} more" if len(entries) > 1 else ""
+        log.warning("ledger store %s; request %s%s spooled", _why(exc), entries[0].request_id, more)
+        await self._to_spool(entries)
 
-    async def _to_spool(self, entry: LedgerEntry) -> None:
-        await self.spool.record(entry)
+    async def _to_spool(self, entries: Sequence[LedgerEntry]) -> None:
+        await self.spool.submit_many(entries)
         self._spooled.set()
 
     def _keep(self, task: asyncio.Future[None]) -> None:
@@ -207,7 +223,10 @@ class SpooledLedger:
             return 0
         try:
             async with asyncio.timeout(_DRAIN_TIMEOUT_S):
-                await asyncio.gather(*(self.store.record(e) for e in batch))
+                if self._submit_many is not None:
+                    await self._submit_many(batch)
+                else:
+                    await asyncio.gather(*(self.store.record(e) for e in batch))
         except Exception as exc:
             self.circuit.failed()
             log.warning("ledger store %s; %d+ records stay spooled", _why(exc), len(batch))
@@ -259,7 +278,7 @@ class SpooledLedger:
                 entries = read(path)
                 failures = 0
                 for start in range(0, len(entries), _COMMIT_BATCH):
-                    done = await self._commit_each(entries[start : start + _COMMIT_BATCH])
+                    done = await self._commit_rows(entries[start : start + _COMMIT_BATCH])
                     failures += done.count(False)
                 if failures:  # neither store nor spool took them: the file stays for a retry
                     log.error("ledger journal %s: %d records not committed", path.name, failures)
@@ -287,14 +306,12 @@ class SpooledLedger:
             batch = [
                 self._journaled.popleft() for _ in range(min(len(self._journaled), _COMMIT_BATCH))
             ]
-            done = await self._commit_each([entry for entry, _ in batch])
-            failed = []
-            for (entry, segment), ok in zip(batch, done, strict=True):
-                if not ok:
-                    failed.append((entry, segment))
-                    continue
+            done = await self._commit_rows([entry for entry, _ in batch])
+            failed = [row for row, ok in zip(batch, done, strict=True) if not ok]
+            took = Counter(segment for (_, segment), ok in zip(batch, done, strict=True) if ok)
+            for segment, count in took.items():
                 try:
-                    self.journal.committed(segment)
+                    self.journal.committed(segment, count)
                 except OSError:  # a segment left behind is committed again, harmlessly
                     log.exception("ledger journal segment %s not deleted", segment.path.name)
             if failed:  # neither store nor spool took them: they wait in the journal file
@@ -302,9 +319,16 @@ class SpooledLedger:
                 self._journaled.extendleft(reversed(failed))
                 await asyncio.sleep(_RETRY_S)
 
-    async def _commit_each(self, entries: list[LedgerEntry]) -> list[bool]:
-        """Commit `entries` together; for each, whether the store or the spool took it (a
-        commit that raised or ended cancelled did not)."""
+    async def _commit_rows(self, entries: list[LedgerEntry]) -> list[bool]:
+        """Commit `entries` together (as one batch if the store can); for each, whether the
+        store or the spool took it (a commit that raised or ended cancelled did not)."""
+        if self._submit_many is not None:
+            try:
+                await self._commit(entries)
+            except Exception:
+                log.exception("ledger: %d rows neither stored nor spooled", len(entries))
+                return [False] * len(entries)
+            return [True] * len(entries)
         results = await asyncio.gather(*(self.commit(e) for e in entries), return_exceptions=True)
         return [not isinstance(r, BaseException) for r in results]
 

@@ -2,11 +2,12 @@
 
 Writes go through one dedicated writer thread that commits each batch before the awaiting
 `record()` calls return (group commit: requests that arrive while a commit is in flight share
-the next one). The pipeline records before it sends the answer, so an answered request is in the
-WAL file by the time the client sees it: it survives `kill -9` of the gateway (the WAL write
-is in the OS page cache); with `synchronous=FULL` (opt-in; the default is NORMAL) it is also
-fsynced, so it survives an OS crash or power cut. Reports read through their own connections;
-WAL lets them run while the writer commits.
+the next one; `submit_many` hands it a whole batch as one item, settled by one future). The
+pipeline records before it sends the answer, so an answered request is in the WAL file by the
+time the client sees it: it survives `kill -9` of the gateway (the WAL write is in the OS page
+cache); with `synchronous=FULL` (opt-in; the default is NORMAL) it is also fsynced, so it
+survives an OS crash or power cut. Reports read through their own connections; WAL lets them
+run while the writer commits.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import asyncio
 import queue
 import sqlite3
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Self
@@ -31,7 +33,7 @@ _INSERT = (
     "ON CONFLICT (request_id) DO NOTHING"
 )
 _BATCH = 512
-_Item = tuple[tuple[Any, ...], asyncio.AbstractEventLoop, "asyncio.Future[None]"]
+_Item = tuple[list[tuple[Any, ...]], asyncio.AbstractEventLoop, "asyncio.Future[None]"]
 
 
 def sqlite_ts(moment: datetime) -> str:
@@ -76,9 +78,14 @@ class SqliteLedger(FetchingLedger):
     def submit(self, entry: LedgerEntry) -> asyncio.Future[None]:
         """Queue the entry for the writer; the future settles once it is committed. Cancelling
         the future does not stop the write (`Submitting`)."""
+        return self.submit_many((entry,))
+
+    def submit_many(self, entries: Sequence[LedgerEntry]) -> asyncio.Future[None]:
+        """Queue the entries for the writer as one item: they are committed in one transaction,
+        then the one future settles (`BatchSubmitting`)."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
-        self._queue.put((sqlite_row(entry), loop, done))
+        self._queue.put(([sqlite_row(e) for e in entries], loop, done))
         return done
 
     async def fetch(
@@ -143,8 +150,8 @@ class SqliteLedger(FetchingLedger):
             first = self._queue.get()
             if first is None:
                 break
-            batch = [first]
-            while len(batch) < _BATCH:
+            batch, rows = [first], list(first[0])
+            while len(rows) < _BATCH:
                 try:
                     item = self._queue.get_nowait()
                 except queue.Empty:
@@ -153,14 +160,18 @@ class SqliteLedger(FetchingLedger):
                     stopping = True
                     break
                 batch.append(item)
+                rows += item[0]
             error: BaseException | None = None
             try:
                 with conn:
-                    conn.executemany(_INSERT, [row for row, _, _ in batch])
+                    conn.executemany(_INSERT, rows)
             except Exception as exc:  # handed to every waiting record() call
                 error = exc
+            waiting: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
             for _, loop, done in batch:
-                loop.call_soon_threadsafe(_settle, done, error)
+                waiting.setdefault(loop, []).append(done)
+            for loop, dones in waiting.items():  # one wake-up per loop, not one per item
+                loop.call_soon_threadsafe(_settle, dones, error)
         conn.close()
 
     def _fetch(self, since: datetime, until: datetime, tenant: str | None) -> list[LedgerEntry]:
@@ -197,10 +208,11 @@ class SqliteLedger(FetchingLedger):
         return [verdicts.from_row(row, parse_ts(row[1])) for row in rows]
 
 
-def _settle(done: asyncio.Future[None], error: BaseException | None) -> None:
-    if done.done():  # the caller was cancelled; the write itself still happened (or failed)
-        return
-    if error is None:
-        done.set_result(None)
-    else:
-        done.set_exception(error)
+def _settle(dones: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    for done in dones:
+        if done.done():  # the caller was cancelled; the write itself still happened (or failed)
+            continue
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)
