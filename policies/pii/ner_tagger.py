@@ -261,6 +261,7 @@ class _Model:
         self.lists = word_lists(gazetteers)  # the gazetteers' sets are not kept: lists has them
         self.names = ListedAs(self.lists, ("first", "last"))
         self.threshold = threshold
+        self.threshold32 = float(np.float32(threshold))  # as numpy compares float32 with it
         self.outside = self.labels.index(OUTSIDE)
 
     @classmethod
@@ -301,15 +302,15 @@ class _Model:
         rows = candidates(tokens, self.lists)
         if not rows:
             return []
-        entity_probs = self.probabilities(tokens, rows)
-        entity_probs[:, self.outside] = -1.0
-        best = entity_probs.argmax(axis=1).tolist()
-        p_best = entity_probs.max(axis=1)  # the probability at `best`
-        probs = p_best.tolist()
-        starts, ends = tokens.starts, tokens.ends
+        starts, ends, outside = tokens.starts, tokens.ends, self.outside
         spans: list[_Span] = []
-        for r in np.flatnonzero(p_best >= self.threshold).tolist():
-            i, label, p = rows[r], best[r], probs[r]
+        # rows as Python lists: a few rows cost less in a loop than in numpy calls
+        for i, row in zip(rows, self.probabilities(tokens, rows).tolist(), strict=True):
+            row[outside] = -1.0
+            p = max(row)
+            if p < self.threshold32:
+                continue
+            label = row.index(p)  # the first best, as argmax
             last = spans[-1] if spans else None
             # a run of one type continues a span, but names do not run across lines or sentences
             if last and last.label == label and last.last == i - 1 and not tokens.sentence_start(i):
