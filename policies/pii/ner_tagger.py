@@ -174,8 +174,10 @@ def features(tokens: Tokens, rows: Sequence[int], lists: WordLists) -> list[list
             feats.append("g=" + name)
             if first:
                 feats.append("S&g=" + name)
-        feats.extend("pg=" + name for name in hits[j - 1])
-        feats.extend("ng=" + name for name in hits[j + 1])
+        for name in hits[j - 1]:  # loops, not generators: these are mostly empty
+            feats.append("pg=" + name)
+        for name in hits[j + 1]:
+            feats.append("ng=" + name)
         out.append(feats)
     return out
 
