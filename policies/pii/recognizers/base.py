@@ -8,7 +8,8 @@ Speed: one pass of a regex over a 2 kB prompt costs ~60-100 µs in CPython's `re
 of machine, and there are two dozen recognizers, so none of them scans the whole text blindly.
 Numeric ones look only at windows around the *digit clusters* that `ScanText` finds once per
 text (and only at clusters with a plausible number of digits); the others are gated by cheap
-substring checks (`prefilter`, `gate`), which use `str.__contains__`'s fast search.
+substring checks (`prefilter`, `gate`), which use `str.__contains__`'s fast search, or run
+only where one of their literal `anchors` begins (`Literals`: one regex pass for all of them).
 """
 
 from __future__ import annotations
