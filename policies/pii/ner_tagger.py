@@ -292,10 +292,11 @@ class _Model:
             flat.extend(map(get, f, repeat(0, len(f))))
             flat.extend(repeat(0, width - len(f)))
         ids = np.array(flat, dtype=np.intp).reshape(len(feats), width)
-        logits: np.ndarray[Any, Any] = self.weights[ids].sum(axis=1) + self.bias
-        logits -= logits.max(axis=1, keepdims=True)
+        # the ufuncs' reduce, which ndarray.sum and .max call through a Python wrapper
+        logits: np.ndarray[Any, Any] = np.add.reduce(self.weights[ids], axis=1) + self.bias
+        logits -= np.maximum.reduce(logits, axis=1, keepdims=True)
         np.exp(logits, out=logits)
-        logits /= logits.sum(axis=1, keepdims=True)
+        logits /= np.add.reduce(logits, axis=1, keepdims=True)
         return logits
 
     def tag(self, text: str) -> list[Finding]:
