@@ -19,7 +19,8 @@ import re
 import threading
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import accumulate, repeat
+from operator import add, sub
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -36,6 +37,7 @@ OUTSIDE = "O"
 
 # Words keep inner hyphens and apostrophes ("Anna-Lena", "O'Brien") but not a possessive "'s".
 _TOKEN = re.compile(r"\w+(?:-\w+|['’](?![sS]\b)\w+)*|[^\w\s]")
+_SPACED_TOKEN = re.compile(rf"(\s*)({_TOKEN.pattern})")  # (whitespace before, token)
 _SENTENCE_END = frozenset({".", "!", "?", ":", ";", '"', "“", "”"})
 _LETTER = re.compile(r"[^\W\d_]")
 _FILTER = NameFilter()  # read-only lists, shared by every tagger
@@ -48,19 +50,42 @@ class Token(NamedTuple):
     sentence_start: bool
 
 
-def tokenize(text: str) -> list[Token]:
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    """A text's word and punctuation tokens as columns: inference reads lists, one C-level pass
+    each, and makes no object per token (`items()` does, for training and tests)."""
+
+    words: list[str]
+    lows: list[str]  # each word lower-cased
+    starts: list[int]
+    ends: list[int]
+    gaps: list[str]  # the whitespace before each token
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def sentence_start(self, i: int) -> bool:
+        """True for the first token and after . ! ? : ; a quote, or a newline."""
+        return not i or self.words[i - 1] in _SENTENCE_END or "\n" in self.gaps[i]
+
+    def items(self) -> list[Token]:
+        return [
+            Token(w, s, e, self.sentence_start(i))
+            for i, (w, s, e) in enumerate(zip(self.words, self.starts, self.ends, strict=True))
+        ]
+
+
+def tokenize(text: str) -> Tokens:
     """Word and punctuation tokens with offsets; a token after . ! ? : or a newline starts a
-    sentence."""
-    tokens: list[Token] = []
-    prev_end = 0
-    prev_text = "."
-    for m in _TOKEN.finditer(text):
-        word = m.group()
-        start, end = m.span()
-        first = prev_text in _SENTENCE_END or "\n" in text[prev_end:start]
-        tokens.append(Token(word, start, end, first))
-        prev_end, prev_text = end, word
-    return tokens
+    sentence. Every non-space character is in a token, so what lies between two tokens is the
+    whitespace `_SPACED_TOKEN` captures, and offsets are running sums of lengths."""
+    pairs = _SPACED_TOKEN.findall(text)
+    if not pairs:
+        return Tokens([], [], [], [], [])
+    gaps, words = map(list, zip(*pairs, strict=True))
+    ends = list(accumulate(map(add, map(len, gaps), map(len, words))))
+    starts = list(map(sub, ends, map(len, words)))
+    return Tokens(words, list(map(str.lower, words)), starts, ends, gaps)
 
 
 def shape(word: str) -> str:
@@ -114,14 +139,14 @@ class ListedAs(Container[str]):
         return isinstance(word, str) and self._lists.get(word, _NONE) in self._hits
 
 
-def features(tokens: Sequence[Token], rows: Sequence[int], lists: WordLists) -> list[list[str]]:
+def features(tokens: Tokens, rows: Sequence[int], lists: WordLists) -> list[list[str]]:
     """The sparse features of the tokens at `rows` (shared by training and inference).
 
     Only the scored tokens and their neighbours get a shape and list lookup; in the padded
     lists the neighbours of token i sit at i + 2 ± 1, 2.
     """
-    low = [*_PAD, *(t.text.lower() for t in tokens), *_END]
-    text = [*_PAD, *(t.text for t in tokens), *_END]
+    low = [*_PAD, *tokens.lows, *_END]
+    text = [*_PAD, *tokens.words, *_END]
     near = {k for i in rows for k in (i + 1, i + 2, i + 3)}
     shp = {k: shape(text[k]) for k in near}
     hits = {k: lists.get(low[k], _NONE) for k in near}
@@ -142,20 +167,22 @@ def features(tokens: Sequence[Token], rows: Sequence[int], lists: WordLists) -> 
             "pp=" + low[j - 2],
             "nn=" + low[j + 2],
         ]
-        first = tokens[i].sentence_start
+        first = tokens.sentence_start(i)
         if first:
             feats.append("S&s=" + s)
         for name in hits[j]:
             feats.append("g=" + name)
             if first:
                 feats.append("S&g=" + name)
-        feats.extend("pg=" + name for name in hits[j - 1])
-        feats.extend("ng=" + name for name in hits[j + 1])
+        for name in hits[j - 1]:  # loops, not generators: these are mostly empty
+            feats.append("pg=" + name)
+        for name in hits[j + 1]:
+            feats.append("ng=" + name)
         out.append(feats)
     return out
 
 
-def candidates(tokens: Sequence[Token], lists: WordLists) -> list[int]:
+def candidates(tokens: Tokens, lists: WordLists) -> list[int]:
     """Indexes of the tokens the model scores: those with a capital letter or in a list.
 
     Lower-case words that are in no list are never names here; that is what keeps the tagger
@@ -164,8 +191,8 @@ def candidates(tokens: Sequence[Token], lists: WordLists) -> list[int]:
     """
     return [
         i
-        for i, t in enumerate(tokens)
-        if (t.text != (low := t.text.lower()) or low in lists) and _LETTER.search(t.text)
+        for i, (word, low) in enumerate(zip(tokens.words, tokens.lows, strict=True))
+        if (word != low or low in lists) and _LETTER.search(word)
     ]
 
 
@@ -236,6 +263,7 @@ class _Model:
         self.lists = word_lists(gazetteers)  # the gazetteers' sets are not kept: lists has them
         self.names = ListedAs(self.lists, ("first", "last"))
         self.threshold = threshold
+        self.threshold32 = float(np.float32(threshold))  # as numpy compares float32 with it
         self.outside = self.labels.index(OUTSIDE)
 
     @classmethod
@@ -254,7 +282,7 @@ class _Model:
                 float(data["threshold"]),
             )
 
-    def probabilities(self, tokens: Sequence[Token], rows: Sequence[int]) -> np.ndarray[Any, Any]:
+    def probabilities(self, tokens: Tokens, rows: Sequence[int]) -> np.ndarray[Any, Any]:
         """Class probabilities (len(rows) x labels) for the tokens at `rows`."""
         get = self.index.get
         feats = features(tokens, rows, self.lists)
@@ -264,10 +292,11 @@ class _Model:
             flat.extend(map(get, f, repeat(0, len(f))))
             flat.extend(repeat(0, width - len(f)))
         ids = np.array(flat, dtype=np.intp).reshape(len(feats), width)
-        logits: np.ndarray[Any, Any] = self.weights[ids].sum(axis=1) + self.bias
-        logits -= logits.max(axis=1, keepdims=True)
+        # the ufuncs' reduce, which ndarray.sum and .max call through a Python wrapper
+        logits: np.ndarray[Any, Any] = np.add.reduce(self.weights[ids], axis=1) + self.bias
+        logits -= np.maximum.reduce(logits, axis=1, keepdims=True)
         np.exp(logits, out=logits)
-        logits /= logits.sum(axis=1, keepdims=True)
+        logits /= np.add.reduce(logits, axis=1, keepdims=True)
         return logits
 
     def tag(self, text: str) -> list[Finding]:
@@ -276,19 +305,21 @@ class _Model:
         rows = candidates(tokens, self.lists)
         if not rows:
             return []
-        entity_probs = self.probabilities(tokens, rows)
-        entity_probs[:, self.outside] = -1.0
-        best = entity_probs.argmax(axis=1)
-        p_best = entity_probs[np.arange(len(rows)), best]
+        starts, ends, outside = tokens.starts, tokens.ends, self.outside
         spans: list[_Span] = []
-        for r in np.flatnonzero(p_best >= self.threshold).tolist():
-            i, label, p = rows[r], int(best[r]), float(p_best[r])
+        # rows as Python lists: a few rows cost less in a loop than in numpy calls
+        for i, row in zip(rows, self.probabilities(tokens, rows).tolist(), strict=True):
+            row[outside] = -1.0
+            p = max(row)
+            if p < self.threshold32:
+                continue
+            label = row.index(p)  # the first best, as argmax
             last = spans[-1] if spans else None
             # a run of one type continues a span, but names do not run across lines or sentences
-            if last and last.label == label and last.last == i - 1 and not tokens[i].sentence_start:
-                last.extend(i, tokens[i].end, p)
+            if last and last.label == label and last.last == i - 1 and not tokens.sentence_start(i):
+                last.extend(i, ends[i], p)
             else:
-                spans.append(_Span(label, tokens[i].start, tokens[i].end, i, p))
+                spans.append(_Span(label, starts[i], ends[i], i, p))
         return [
             Finding(self.labels[s.label], s.start, s.end, round(s.total / s.n, 3))
             for s in spans

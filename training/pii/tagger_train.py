@@ -52,7 +52,7 @@ def examples(
     lists = word_lists(gazetteers)
     for item in items:
         tokens = tokenize(item.text)
-        tags = token_labels(tokens, item.spans)
+        tags = token_labels(tokens.items(), item.spans)
         rows = [i for i in candidates(tokens, lists) if tags[i] != IGNORE]
         feats.extend(features(tokens, rows, lists))
         labels.extend(tags[i] for i in rows)
@@ -181,7 +181,7 @@ def token_scores(
     predicted: Counter[str] = Counter()
     gold: Counter[str] = Counter()
     for item in items:
-        tokens = tokenize(item.text)
+        tokens = tokenize(item.text).items()
         tags = token_labels(tokens, item.spans)
         found = model.tag(item.text)
         pred = token_labels(tokens, [(f.entity_type, f.start, f.end) for f in found])

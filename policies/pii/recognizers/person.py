@@ -11,13 +11,13 @@ import re
 from collections.abc import Iterator
 
 from policies.pii.findings import Finding
-from policies.pii.recognizers.base import ScanText
+from policies.pii.recognizers.base import Literals, ScanText
 
 _WORD = r"[A-Z][a-zà-ÿ'’]+(?:-[A-Z][a-zà-ÿ'’]+)?"
 _PARTICLE = r"(?:(?:van|von|de|der|den|du|da|di|del|della|la|le|bin|al)\s+)?"
 _FULL = rf"{_WORD}(?:\s+{_PARTICLE}{_WORD}){{1,2}}"  # first + last (+ one more)
 
-# Each trigger is found with str.find (fast), and the name pattern is matched right after it.
+# The triggers are found in one pass (`Literals`), and the name pattern is matched right after.
 _AFTER_TITLE = re.compile(rf"\.?\s+(?P<name>{_WORD}(?:\s+{_PARTICLE}{_WORD}){{0,2}})")
 _AFTER_INTRO = re.compile(rf":?\s+(?P<name>{_FULL})")
 _AFTER_INTRO_SINGLE = re.compile(rf"\s+(?P<name>{_WORD})(?=[,.!\s])")
@@ -35,6 +35,20 @@ _TRIGGERS: tuple[tuple[str, re.Pattern[str], float, bool], ...] = (
     *((t, _AFTER_INTRO_SINGLE, 0.6, False) for t in _SINGLE_INTROS),
     *((t, _AFTER_CLOSING, 0.7, True) for t in _CLOSINGS),
 )
+_Trigger = tuple[str, re.Pattern[str], float]
+
+
+def _by_first_char() -> dict[tuple[bool, str], list[_Trigger]]:
+    """The triggers by (found in the lower-cased text, first character)."""
+    out: dict[tuple[bool, str], list[_Trigger]] = {}
+    for trigger, rx, score, in_lower in _TRIGGERS:
+        out.setdefault((in_lower, trigger[0]), []).append((trigger, rx, score))
+    return out
+
+
+_BY_FIRST = _by_first_char()
+_CASED = Literals(t for t, _, _, in_lower in _TRIGGERS if not in_lower)
+_LOWER = Literals(t for t, _, _, in_lower in _TRIGGERS if in_lower)
 _NOT_NAMES = frozenset(
     {
         "Sir",
@@ -73,15 +87,16 @@ class PersonContextRecognizer:
 
     def find(self, st: ScanText) -> Iterator[Finding]:
         text = st.text
-        for trigger, rx, score, in_lower in _TRIGGERS:
+        for in_lower, literals in ((False, _CASED), (True, _LOWER)):
             haystack = st.lower if in_lower else text
-            i = haystack.find(trigger)
-            while i != -1:
-                if i == 0 or not haystack[i - 1].isalnum():
-                    m = rx.match(text, i + len(trigger))
-                    if m is not None and self._plausible(m.group("name")):
-                        yield Finding("PERSON", *m.span("name"), score)
-                i = haystack.find(trigger, i + 1)
+            for i in literals.starts(haystack):
+                if i and haystack[i - 1].isalnum():
+                    continue
+                for trigger, rx, score in _BY_FIRST[in_lower, haystack[i]]:
+                    if haystack.startswith(trigger, i):
+                        m = rx.match(text, i + len(trigger))
+                        if m is not None and self._plausible(m.group("name")):
+                            yield Finding("PERSON", *m.span("name"), score)
 
     @staticmethod
     def _plausible(name: str) -> bool:
