@@ -27,14 +27,6 @@ class RecordSource(Protocol):
 
 
 @runtime_checkable
-class Submitting(Protocol):
-    """A store whose write runs elsewhere (a writer thread) whatever happens to its caller:
-    `submit` queues the record and returns the future the writer settles, no task needed."""
-
-    def submit(self, entry: LedgerEntry) -> asyncio.Future[None]: ...
-
-
-@runtime_checkable
 class BatchSubmitting(Protocol):
     """A store that commits many records in one transaction: `submit_many` queues them and
     returns one future, settled once all are committed (or with the error, none committed),

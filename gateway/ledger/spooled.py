@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from gateway.circuit import Circuit
-from gateway.ledger.base import BatchSubmitting, RecordSource, Submitting
+from gateway.ledger.base import BatchSubmitting, RecordSource
 from gateway.ledger.journal import Journal, Segment, read
 from gateway.ledger.spool import Spool
 from gateway.ledger.verdicts import Verdict, VerdictStore
@@ -62,7 +62,6 @@ class SpooledLedger:
         self.circuit = circuit
         self.journal = journal
         self._wait_s = wait_s
-        self._submit = store.submit if isinstance(store, Submitting) else None
         self._submit_many = store.submit_many if isinstance(store, BatchSubmitting) else None
         self._late: set[asyncio.Future[None]] = set()
         self._spooled = asyncio.Event()
@@ -128,14 +127,14 @@ class SpooledLedger:
             self._stored()
 
     def _write(self, entries: Sequence[LedgerEntry]) -> asyncio.Future[None]:
-        """The store's write of `entries`, running whether or not anyone awaits it (one task
-        only for stores that need one; more than one entry only for `BatchSubmitting` ones)."""
+        """The store's write of `entries`, running whether or not anyone awaits it: one
+        `submit_many` for a `BatchSubmitting` store, else one task recording them all at once."""
         if self._submit_many is not None:
             return self._submit_many(entries)
-        [entry] = entries
-        if self._submit is not None:
-            return self._submit(entry)
-        return asyncio.ensure_future(self.store.record(entry))
+        return asyncio.ensure_future(self._record_all(entries))
+
+    async def _record_all(self, entries: Sequence[LedgerEntry]) -> None:
+        await asyncio.gather(*(self.store.record(e) for e in entries))
 
     async def _settle(self, write: asyncio.Future[None], entries: Sequence[LedgerEntry]) -> None:
         """What `_commit` does after its caller was cancelled: the same bounded wait, else spool."""
@@ -223,10 +222,7 @@ class SpooledLedger:
             return 0
         try:
             async with asyncio.timeout(_DRAIN_TIMEOUT_S):
-                if self._submit_many is not None:
-                    await self._submit_many(batch)
-                else:
-                    await asyncio.gather(*(self.store.record(e) for e in batch))
+                await self._write(batch)
         except Exception as exc:
             self.circuit.failed()
             log.warning("ledger store %s; %d+ records stay spooled", _why(exc), len(batch))

@@ -73,16 +73,11 @@ class SqliteLedger(FetchingLedger):
 
     async def record(self, entry: LedgerEntry) -> None:
         """Returns once the entry is committed (or raises what the commit raised)."""
-        await self.submit(entry)
-
-    def submit(self, entry: LedgerEntry) -> asyncio.Future[None]:
-        """Queue the entry for the writer; the future settles once it is committed. Cancelling
-        the future does not stop the write (`Submitting`)."""
-        return self.submit_many((entry,))
+        await self.submit_many((entry,))
 
     def submit_many(self, entries: Sequence[LedgerEntry]) -> asyncio.Future[None]:
         """Queue the entries for the writer as one item: they are committed in one transaction,
-        then the one future settles (`BatchSubmitting`)."""
+        then the one future settles; cancelling it does not stop the write (`BatchSubmitting`)."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
         self._queue.put(([sqlite_row(e) for e in entries], loop, done))
